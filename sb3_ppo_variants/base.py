@@ -1,0 +1,469 @@
+"""The one training loop that every Table 1 variant runs: SB3 PPO's loop with the policy term made pluggable.
+
+A variant is defined by two things only (TorchRL's PPOLoss -> ClipPPOLoss / KLPENPPOLoss hierarchy, without its
+duplicated ``forward`` methods):
+
+- the policy-surrogate term: clipped (eq. 7) when ``clip_range`` is set, unclipped (eq. 6) when it is None, plus
+  β·KL[π_old ‖ π_θ] (eq. 8) when :meth:`SurrogatePPO._kl_coef_for_update` returns a β;
+- what happens to β after an update: :meth:`SurrogatePPO._after_update` (nothing, or the adaptive rule).
+
+Everything else (rollouts, GAE, advantage normalisation, value loss and ``clip_range_vf``, entropy bonus, gradient
+clipping, SB3's ``target_kl`` early stopping, logging) is SB3 PPO's, in SB3's order, so that with clipping and no
+penalty the loop is bit-for-bit ``stable_baselines3.PPO``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+from typing import Any, ClassVar, TypeVar
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, PyTorchObs, Schedule
+from stable_baselines3.common.utils import FloatSchedule, explained_variance
+from torch.nn import functional as F
+
+from sb3_ppo_variants.kl import Captured, capture, kl_divergence
+from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
+from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
+
+SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
+
+#: ``:param`` lines shared by every variant's docstring (they are SB3 PPO's arguments, with SB3's meaning).
+COMMON_PARAMS_DOC = """:param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or a policy class)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update (the paper's horizon T;
+        the rollout buffer holds n_steps * n_envs samples, which must be greater than 1)
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epochs (the paper's K) when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param clip_range_vf: Clipping parameter for the value function (SB3/OpenAI-baselines specific, not in the paper),
+        it can be a function of the current progress remaining. None (default) means no value clipping.
+        IMPORTANT: this clipping depends on the reward scaling.
+    :param normalize_advantage: Whether to normalize the advantage per minibatch (SB3 does, the paper does not say)
+    :param ent_coef: Entropy coefficient for the loss calculation (the paper's c2; 0 in its Table 1 runs)
+    :param vf_coef: Value function coefficient for the loss calculation (the paper's c1)
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE) instead of action noise exploration
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE.
+        Default: -1 (only sample at the beginning of the rollout)
+    :param rollout_buffer_class: Rollout buffer class to use. If ``None``, it will be automatically selected.
+    :param rollout_buffer_kwargs: Keyword arguments to pass to the rollout buffer on creation
+    :param target_kl: SB3's early stopping, unchanged: stop the epochs of an update as soon as a minibatch's
+        approximate KL exceeds 1.5 * target_kl (checked before that minibatch's step). None (default) disables it.
+        This is *not* the paper's d_targ (``kl_target`` of :class:`PPOAdaptiveKL`), which steers β and stops nothing.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average
+        the reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run.
+        Setting it to auto, the code will be run on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance"""
+
+
+def with_common_params_doc(cls: type[SelfSurrogatePPO]) -> type[SelfSurrogatePPO]:
+    """Fill ``{common_params}`` in a variant's docstring with :data:`COMMON_PARAMS_DOC`, so the 24 shared
+    ``:param`` lines are written once and cannot drift apart between the four classes."""
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace("{common_params}", COMMON_PARAMS_DOC)
+    return cls
+
+
+def _check_common_args(
+    learning_rate: Any,
+    n_steps: Any,
+    batch_size: Any,
+    n_epochs: Any,
+    gamma: Any,
+    gae_lambda: Any,
+    clip_range_vf: Any,
+    normalize_advantage: bool,
+    ent_coef: Any,
+    vf_coef: Any,
+    max_grad_norm: Any,
+    target_kl: Any,
+) -> None:
+    check_float_or_schedule("learning_rate", learning_rate)
+    check_int("n_steps", n_steps, low=1)
+    # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440).
+    check_int("batch_size", batch_size, low=2 if normalize_advantage else 1)
+    check_int("n_epochs", n_epochs, low=1)
+    check_float("gamma", gamma, low=0.0, high=1.0)
+    check_float("gae_lambda", gae_lambda, low=0.0, high=1.0)
+    if clip_range_vf is not None:
+        check_float_or_schedule("clip_range_vf", clip_range_vf, allow_inf=True)
+    check_float("ent_coef", ent_coef)
+    check_float("vf_coef", vf_coef, low=0.0)
+    check_float("max_grad_norm", max_grad_norm, low=0.0, low_inclusive=False, allow_inf=True)
+    if target_kl is not None:
+        check_float("target_kl", target_kl, low=0.0, low_inclusive=False)
+
+
+class SurrogatePPO(OnPolicyAlgorithm):
+    """
+    SB3 PPO's training loop with the policy-surrogate term of Schulman et al. (2017), Table 1, made pluggable.
+
+    Use one of the four presets (:class:`PPOClip`, :class:`PPOAdaptiveKL`, :class:`PPOFixedKL`, :class:`PPONoClip`);
+    subclass this to add a new objective. A subclass chooses the surrogate by ``clip_range`` (None: unclipped) and
+    the penalty by overriding :meth:`_kl_coef_for_update` and :meth:`_after_update`.
+
+    Paper: https://arxiv.org/abs/1707.06347
+
+    {common_params}
+    :param clip_range: ε of the clipped surrogate (eq. 7), or a schedule of the progress remaining; None for the
+        unclipped surrogate (eq. 6). ``float('inf')`` clips nothing and equals None.
+    """
+
+    policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = {
+        "MlpPolicy": ActorCriticPolicy,
+        "CnnPolicy": ActorCriticCnnPolicy,
+        "MultiInputPolicy": MultiInputActorCriticPolicy,
+    }
+
+    #: Whether the loss has the β·KL term. Set by the KL-penalty variants; decides whether a snapshot of the old
+    #: policy is kept.
+    uses_kl_penalty: ClassVar[bool] = False
+
+    clip_range: Schedule | None
+    clip_range_vf: Schedule | None
+
+    def __init__(
+        self,
+        policy: str | type[ActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 3e-4,
+        n_steps: int = 2048,
+        batch_size: int = 64,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range: float | Schedule | None = 0.2,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        rollout_buffer_class: type[RolloutBuffer] | None = None,
+        rollout_buffer_kwargs: dict[str, Any] | None = None,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+    ):
+        # Every check runs before SB3 builds (and maybe seeds and resets) the environment.
+        _check_common_args(
+            learning_rate,
+            n_steps,
+            batch_size,
+            n_epochs,
+            gamma,
+            gae_lambda,
+            clip_range_vf,
+            normalize_advantage,
+            ent_coef,
+            vf_coef,
+            max_grad_norm,
+            target_kl,
+        )
+        if clip_range is not None:
+            # SB3 does not check it; 0 or a negative ε would freeze or invert the policy update.
+            check_float_or_schedule("clip_range", clip_range, allow_inf=True)
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            rollout_buffer_class=rollout_buffer_class,
+            rollout_buffer_kwargs=rollout_buffer_kwargs,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            device=device,
+            seed=seed,
+            _init_setup_model=False,
+            supported_action_spaces=(spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary),
+        )
+        if self.env is not None:
+            buffer_size = self.env.num_envs * self.n_steps
+            if normalize_advantage and buffer_size <= 1:
+                raise ValueError(
+                    f"`n_steps * n_envs` must be greater than 1 when `normalize_advantage=True`, "
+                    f"got n_steps={self.n_steps} and n_envs={self.env.num_envs}"
+                )
+            if buffer_size % batch_size > 0:
+                warnings.warn(
+                    f"You have specified a mini-batch size of {batch_size},"
+                    f" but because the `RolloutBuffer` is of size `n_steps * n_envs = {buffer_size}`,"
+                    f" after every {buffer_size // batch_size} untruncated mini-batches,"
+                    f" there will be a truncated mini-batch of size {buffer_size % batch_size}\n"
+                    f"We recommend using a `batch_size` that is a factor of `n_steps * n_envs`.\n"
+                    f"Info: (n_steps={self.n_steps} and n_envs={self.env.num_envs})",
+                    stacklevel=2,
+                )
+        self.batch_size = batch_size
+        self.n_epochs = n_epochs
+        self.clip_range = clip_range  # type: ignore[assignment]  # a FloatSchedule after _setup_model
+        self.clip_range_vf = clip_range_vf  # type: ignore[assignment]
+        self.normalize_advantage = normalize_advantage
+        self.target_kl = target_kl
+        # π_old for the KL term: a frozen copy of the policy, synced at the start of every update. Derived from
+        # the policy, so it is rebuilt by _setup_model and never saved.
+        self._old_policy: ActorCriticPolicy | None = None
+
+        if _init_setup_model:
+            self._setup_model()
+
+    def _setup_model(self) -> None:
+        super()._setup_model()
+        if self.clip_range is not None:
+            self.clip_range = FloatSchedule(self.clip_range)
+        if self.clip_range_vf is not None:
+            self.clip_range_vf = FloatSchedule(self.clip_range_vf)
+        if self.uses_kl_penalty:
+            self._old_policy = copy.deepcopy(self.policy)
+            self._old_policy.requires_grad_(False)
+
+    def _excluded_save_params(self) -> list[str]:
+        return [*super()._excluded_save_params(), "_old_policy"]
+
+    # -- What a variant changes ---------------------------------------------------------------------------------------
+
+    def _kl_coef_for_update(self) -> float | None:
+        """
+        β of the penalty term β·KL[π_old ‖ π_θ] (eq. 8) for the coming update, or None for no penalty term.
+
+        :return: β, or None
+        """
+        return None
+
+    def _after_update(self, kl: float) -> None:
+        """
+        Called once per update, after all epochs, with the KL of the whole rollout (only when there is a penalty).
+
+        :param kl: d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over the rollout, with the updated parameters
+        """
+
+    # -- The loop -----------------------------------------------------------------------------------------------------
+
+    def train(self) -> None:
+        """
+        Update policy using the currently gathered rollout buffer.
+        """
+        # Switch to train mode (this affects batch norm / dropout)
+        self.policy.set_training_mode(True)
+        # Update optimizer learning rate
+        self._update_learning_rate(self.policy.optimizer)
+        clip_range = None if self.clip_range is None else self.clip_range(self._current_progress_remaining)
+        if self.clip_range_vf is not None:
+            clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
+        kl_coef = self._kl_coef_for_update()
+        if kl_coef is not None:
+            self._sync_old_policy()
+
+        entropy_losses = []
+        pg_losses, value_losses = [], []
+        clip_fractions = []
+
+        continue_training = True
+        for epoch in range(self.n_epochs):
+            approx_kl_divs = []
+            for minibatch, rollout_data in enumerate(self.rollout_buffer.get(self.batch_size)):
+                actions = rollout_data.actions
+                if isinstance(self.action_space, spaces.Discrete):
+                    # Convert discrete action from float to long
+                    actions = rollout_data.actions.long().flatten()
+
+                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+                values = values.flatten()
+                advantages = rollout_data.advantages
+                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+                if self.normalize_advantage and len(advantages) > 1:
+                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+
+                # r_t(θ), one at the first minibatch of an update
+                ratio = th.exp(log_prob - rollout_data.old_log_prob)
+                policy_loss = surrogate_loss(ratio, advantages, clip_range)
+
+                # Logging
+                pg_losses.append(policy_loss.item())
+                clip_fractions.append(clip_fraction(ratio, DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range))
+
+                if kl_coef is not None:
+                    # evaluate_actions has just left π_θ(·|s) on policy.action_dist: capture it before any other
+                    # forward pass overwrites it (pitfall 3), and compare with the frozen π_old (eq. 8).
+                    new_distribution = capture(self.policy.action_dist)
+                    kl = kl_divergence(self._old_distribution(rollout_data.observations), new_distribution).mean()
+                    policy_loss = policy_loss + kl_coef * kl
+
+                if self.clip_range_vf is None:
+                    # No clipping
+                    values_pred = values
+                else:
+                    # Clip the difference between old and new value
+                    # NOTE: this depends on the reward scaling
+                    values_pred = rollout_data.old_values + th.clamp(
+                        values - rollout_data.old_values, -clip_range_vf, clip_range_vf
+                    )
+                # Value loss using the TD(gae_lambda) target
+                value_loss = F.mse_loss(rollout_data.returns, values_pred)
+                value_losses.append(value_loss.item())
+
+                # Entropy loss favor exploration
+                if entropy is None:
+                    # Approximate entropy when no analytical form
+                    entropy_loss = -th.mean(-log_prob)
+                else:
+                    entropy_loss = -th.mean(entropy)
+
+                entropy_losses.append(entropy_loss.item())
+
+                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+
+                # SB3's approximate KL (k3 estimator of KL[old‖new] from the sampled actions), for its early stopping
+                # see issue #417 and http://joschu.net/blog/kl-approx.html
+                with th.no_grad():
+                    log_ratio = log_prob - rollout_data.old_log_prob
+                    approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy()
+                    approx_kl_divs.append(approx_kl_div)
+
+                if self.target_kl is not None and approx_kl_div > 1.5 * self.target_kl:
+                    continue_training = False
+                    if self.verbose >= 1:
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div:.2f}")
+                    break
+
+                self._check_finite("loss", loss.item(), epoch, minibatch)
+                # Optimization step
+                self.policy.optimizer.zero_grad()
+                loss.backward()
+                # Clip grad norm
+                grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                self._check_finite("gradient norm", grad_norm.item(), epoch, minibatch)
+                self.policy.optimizer.step()
+
+            self._n_updates += 1
+            if not continue_training:
+                break
+
+        explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
+
+        # Logs
+        self.logger.record("train/entropy_loss", np.mean(entropy_losses))
+        self.logger.record("train/policy_gradient_loss", np.mean(pg_losses))
+        self.logger.record("train/value_loss", np.mean(value_losses))
+        self.logger.record("train/approx_kl", np.mean(approx_kl_divs))
+        self.logger.record("train/clip_fraction", np.mean(clip_fractions))
+        self.logger.record("train/loss", loss.item())
+        self.logger.record("train/explained_variance", explained_var)
+        if hasattr(self.policy, "log_std"):
+            self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
+
+        self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
+        if clip_range is not None:
+            self.logger.record("train/clip_range", clip_range)
+        if self.clip_range_vf is not None:
+            self.logger.record("train/clip_range_vf", clip_range_vf)
+
+        if kl_coef is not None:
+            rollout_kl = self._rollout_kl()
+            self._check_finite("KL[π_old ‖ π_θ] over the rollout", rollout_kl, epoch, None)
+            self.logger.record("train/kl", rollout_kl)
+            self.logger.record("train/kl_coef", kl_coef)
+            self._after_update(rollout_kl)
+
+    # -- Helpers of the KL term ---------------------------------------------------------------------------------------
+
+    def _sync_old_policy(self) -> None:
+        """Make π_old a copy of the current π_θ, before the first gradient step of the update."""
+        if self._old_policy is None:
+            raise RuntimeError(f"{type(self).__name__} has no snapshot of the old policy: was _setup_model() called?")
+        self._old_policy.load_state_dict(self.policy.state_dict())
+        self._old_policy.set_training_mode(self.policy.training)
+
+    def _old_distribution(self, observations: PyTorchObs) -> Captured:
+        """π_old(·|s) for a batch of observations, with no gradient (the old policy is a constant of eq. 8)."""
+        assert self._old_policy is not None  # synced at the start of train()
+        with th.no_grad():
+            return capture(self._old_policy.get_distribution(observations))
+
+    def _rollout_kl(self) -> float:
+        """
+        d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over every state of the rollout, with the current parameters.
+
+        The adaptive rule (Section 4) needs the KL of the whole batch after the update, not the noisy minibatch KLs
+        seen during it (pitfall 4). The buffer is read in order, so no random number is drawn.
+        """
+        buffer_size = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
+        total = 0.0
+        with th.no_grad():
+            for start in range(0, buffer_size, self.batch_size):
+                indices = np.arange(start, min(start + self.batch_size, buffer_size))
+                observations = self.rollout_buffer._get_samples(indices).observations
+                new_distribution = capture(self.policy.get_distribution(observations))
+                total += kl_divergence(self._old_distribution(observations), new_distribution).sum().item()
+        return total / buffer_size
+
+    def _check_finite(self, what: str, value: float, epoch: int, minibatch: int | None) -> None:
+        if math.isfinite(value):
+            return
+        where = f"epoch {epoch + 1}/{self.n_epochs}" + ("" if minibatch is None else f", minibatch {minibatch + 1}")
+        raise FloatingPointError(
+            f"{type(self).__name__}: the {what} is {value} in the update after timestep {self.num_timesteps} "
+            f"({where}). Training stopped before the parameters were changed, so the policy is still finite. "
+            "Try a smaller learning_rate or kl_coef, or normalise observations and rewards (VecNormalize)."
+        )
+
+    def learn(
+        self: SelfSurrogatePPO,
+        total_timesteps: int,
+        callback: MaybeCallback = None,
+        log_interval: int = 1,
+        tb_log_name: str | None = None,
+        reset_num_timesteps: bool = True,
+        progress_bar: bool = False,
+    ) -> SelfSurrogatePPO:
+        """
+        Return a trained model (SB3's ``learn``).
+
+        :param total_timesteps: The total number of samples (env steps) to train on
+        :param callback: callback(s) called at every step with state of the algorithm.
+        :param log_interval: The number of rollouts before logging.
+        :param tb_log_name: the name of the run for TensorBoard logging; defaults to the class name
+        :param reset_num_timesteps: whether or not to reset the current timestep number (used in logging)
+        :param progress_bar: Display a progress bar using tqdm and rich.
+        :return: the trained model
+        """
+        return super().learn(
+            total_timesteps=total_timesteps,
+            callback=callback,
+            log_interval=log_interval,
+            tb_log_name=type(self).__name__ if tb_log_name is None else tb_log_name,
+            reset_num_timesteps=reset_num_timesteps,
+            progress_bar=progress_bar,
+        )
+

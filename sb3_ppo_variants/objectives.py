@@ -1,0 +1,69 @@
+"""The policy-surrogate terms of Table 1 and the adaptive penalty rule, as pure functions of tensors and floats.
+
+Notation (Schulman et al. 2017): r_t(θ) = π_θ(a_t|s_t) / π_θold(a_t|s_t) is ``ratio``, Â_t is ``advantages``,
+ε is ``clip_range``, β is ``kl_coef`` and d_targ is ``kl_target``. The paper *maximises* the objectives; these
+functions return the *loss* that the optimiser minimises, i.e. the negated batch mean.
+"""
+
+from __future__ import annotations
+
+import torch as th
+
+#: The ε at which ``train/clip_fraction`` is measured when a variant does not clip (the paper's best ε, SB3's default):
+#: it then says how often the update moved a ratio further than PPO-Clip would have allowed.
+DIAGNOSTIC_CLIP_RANGE = 0.2
+
+
+def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None) -> th.Tensor:
+    """
+    Negated minibatch mean of the policy surrogate: L^CLIP (eq. 7) or, with ``clip_range=None``, L^CPI (eq. 6).
+
+    The operations and their order are those of ``stable_baselines3.PPO.train`` so that :class:`PPOClip` stays
+    bit-for-bit identical to it. ``clip_range=inf`` clamps nothing and gives exactly the unclipped loss.
+
+    :param ratio: r_t(θ), shape (batch,)
+    :param advantages: Â_t, shape (batch,), already normalised if that is wanted
+    :param clip_range: ε, or None for no clipping
+    :return: the scalar loss -Ê_t[L_t(θ)]
+    """
+    policy_loss_1 = advantages * ratio
+    if clip_range is None:
+        return -policy_loss_1.mean()
+    policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+    return -th.min(policy_loss_1, policy_loss_2).mean()
+
+
+def clip_fraction(ratio: th.Tensor, clip_range: float) -> float:
+    """
+    Fraction of samples whose ratio lies outside [1 - ε, 1 + ε] (SB3's ``train/clip_fraction``).
+
+    :param ratio: r_t(θ)
+    :param clip_range: ε
+    :return: the fraction, a Python float
+    """
+    return th.mean((th.abs(ratio - 1) > clip_range).float()).item()
+
+
+def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float = 1.5, factor: float = 2.0) -> float:
+    """
+    The adaptive-β rule of Section 4, applied once per policy update to the KL measured after all its epochs.
+
+    - d < d_targ / tolerance: β ← β / factor (the update was too timid: penalise less)
+    - d > d_targ × tolerance: β ← β × factor (the update went too far: penalise more)
+    - otherwise β is unchanged.
+
+    The paper uses tolerance 1.5 and factor 2 and says the algorithm is not very sensitive to them; it gives no
+    bounds on β, and neither do we.
+
+    :param kl: d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over the whole rollout, after the update
+    :param kl_coef: β used for the update that produced ``kl``
+    :param kl_target: d_targ
+    :param tolerance: the band around d_targ inside which β stays the same (> 1)
+    :param factor: how much β is multiplied or divided by (> 1)
+    :return: β for the next policy update
+    """
+    if kl < kl_target / tolerance:
+        return kl_coef / factor
+    if kl > kl_target * tolerance:
+        return kl_coef * factor
+    return kl_coef
