@@ -14,7 +14,6 @@ penalty the loop is bit-for-bit ``stable_baselines3.PPO``.
 
 from __future__ import annotations
 
-import copy
 import math
 import warnings
 from typing import Any, ClassVar, TypeVar
@@ -245,8 +244,14 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if self.clip_range_vf is not None:
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
         if self.uses_kl_penalty:
-            self._old_policy = copy.deepcopy(self.policy)
-            self._old_policy.requires_grad_(False)
+            # A second instance rather than a deepcopy: gSDE policies hold non-leaf tensors that cannot be copied.
+            # Its random initialisation is overwritten at every sync; fork_rng keeps it from shifting the seeded
+            # random stream that the rest of training draws from.
+            with th.random.fork_rng(devices=[]):
+                old_policy = self.policy_class(
+                    self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
+                )
+            self._old_policy = old_policy.to(self.device).requires_grad_(False)  # type: ignore[assignment]
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_old_policy"]
@@ -281,6 +286,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         clip_range = None if self.clip_range is None else self.clip_range(self._current_progress_remaining)
         if self.clip_range_vf is not None:
             clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
+        # Variants that do not clip still report how often PPO-Clip's ε = 0.2 would have clipped.
+        clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
         kl_coef = self._kl_coef_for_update()
         if kl_coef is not None:
             self._sync_old_policy()
@@ -311,14 +318,11 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
                 # Logging
                 pg_losses.append(policy_loss.item())
-                clip_fractions.append(clip_fraction(ratio, DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range))
+                clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
                 if kl_coef is not None:
-                    # evaluate_actions has just left π_θ(·|s) on policy.action_dist: capture it before any other
-                    # forward pass overwrites it (pitfall 3), and compare with the frozen π_old (eq. 8).
-                    new_distribution = capture(self.policy.action_dist)
-                    kl = kl_divergence(self._old_distribution(rollout_data.observations), new_distribution).mean()
-                    policy_loss = policy_loss + kl_coef * kl
+                    # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
+                    policy_loss = policy_loss + kl_coef * self._minibatch_kl(rollout_data.observations)
 
                 if self.clip_range_vf is None:
                     # No clipping
@@ -384,17 +388,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        if clip_range is not None:
-            self.logger.record("train/clip_range", clip_range)
-        if self.clip_range_vf is not None:
-            self.logger.record("train/clip_range_vf", clip_range_vf)
-
-        if kl_coef is not None:
-            rollout_kl = self._rollout_kl()
-            self._check_finite("KL[π_old ‖ π_θ] over the rollout", rollout_kl, epoch, None)
-            self.logger.record("train/kl", rollout_kl)
-            self.logger.record("train/kl_coef", kl_coef)
-            self._after_update(rollout_kl)
+        self._end_update(clip_range, clip_range_vf if self.clip_range_vf is not None else None, kl_coef)
 
     # -- Helpers of the KL term ---------------------------------------------------------------------------------------
 
@@ -404,6 +398,34 @@ class SurrogatePPO(OnPolicyAlgorithm):
             raise RuntimeError(f"{type(self).__name__} has no snapshot of the old policy: was _setup_model() called?")
         self._old_policy.load_state_dict(self.policy.state_dict())
         self._old_policy.set_training_mode(self.policy.training)
+
+    def _minibatch_kl(self, observations: PyTorchObs) -> th.Tensor:
+        """
+        Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over a minibatch, differentiable in θ.
+
+        It reads π_θ(·|s) from ``policy.action_dist``, where ``evaluate_actions`` has just left it, instead of running
+        the actor a second time; it is captured before the old policy's forward pass (pitfall 3).
+        """
+        new_distribution = capture(self.policy.action_dist)
+        return kl_divergence(self._old_distribution(observations), new_distribution).mean()
+
+    def _end_update(self, clip_range: float | None, clip_range_vf: float | None, kl_coef: float | None) -> None:
+        """Log the update's coefficients; with a penalty, measure d over the rollout and let the variant adapt β."""
+        if clip_range is not None:
+            self.logger.record("train/clip_range", clip_range)
+        if clip_range_vf is not None:
+            self.logger.record("train/clip_range_vf", clip_range_vf)
+        if kl_coef is None:
+            return
+        rollout_kl = self._rollout_kl()
+        if not math.isfinite(rollout_kl):
+            raise FloatingPointError(
+                f"{type(self).__name__}: KL[π_old ‖ π_θ] over the rollout is {rollout_kl} after the update at timestep "
+                f"{self.num_timesteps}; the policy diverged in this update. Try a smaller learning_rate."
+            )
+        self.logger.record("train/kl", rollout_kl)
+        self.logger.record("train/kl_coef", kl_coef)
+        self._after_update(rollout_kl)
 
     def _old_distribution(self, observations: PyTorchObs) -> Captured:
         """π_old(·|s) for a batch of observations, with no gradient (the old policy is a constant of eq. 8)."""
@@ -428,13 +450,14 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 total += kl_divergence(self._old_distribution(observations), new_distribution).sum().item()
         return total / buffer_size
 
-    def _check_finite(self, what: str, value: float, epoch: int, minibatch: int | None) -> None:
+    def _check_finite(self, what: str, value: float, epoch: int, minibatch: int) -> None:
         if math.isfinite(value):
             return
-        where = f"epoch {epoch + 1}/{self.n_epochs}" + ("" if minibatch is None else f", minibatch {minibatch + 1}")
+        where = f"epoch {epoch + 1}/{self.n_epochs}, minibatch {minibatch + 1}"
         raise FloatingPointError(
             f"{type(self).__name__}: the {what} is {value} in the update after timestep {self.num_timesteps} "
-            f"({where}). Training stopped before the parameters were changed, so the policy is still finite. "
+            f"({where}). Training stopped before the optimizer step that would have used it, so the policy's parameters are "
+            "still finite. "
             "Try a smaller learning_rate or kl_coef, or normalise observations and rewards (VecNormalize)."
         )
 
@@ -466,4 +489,3 @@ class SurrogatePPO(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
-

@@ -33,7 +33,7 @@ def capture(distribution: Distribution) -> Captured:
         return tuple(distribution.distribution)
     if distribution.distribution is None:
         raise ValueError(f"{type(distribution).__name__} holds no distribution yet: call the policy on observations first")
-    return (distribution.distribution,)
+    return (distribution.distribution,)  # type: ignore[return-value]
 
 
 def kl_divergence(old: Captured, new: Captured) -> th.Tensor:

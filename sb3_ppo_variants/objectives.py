@@ -49,7 +49,7 @@ def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float 
     The adaptive-β rule of Section 4, applied once per policy update to the KL measured after all its epochs.
 
     - d < d_targ / tolerance: β ← β / factor (the update was too timid: penalise less)
-    - d > d_targ × tolerance: β ← β × factor (the update went too far: penalise more)
+    - d > d_targ * tolerance: β ← β * factor (the update went too far: penalise more)
     - otherwise β is unchanged.
 
     The paper uses tolerance 1.5 and factor 2 and says the algorithm is not very sensitive to them; it gives no

@@ -1,0 +1,80 @@
+"""Shared helpers: small environments for every action and observation space, and parameter comparison."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch as th
+from gymnasium import spaces
+from stable_baselines3.common.base_class import BaseAlgorithm
+from stable_baselines3.common.envs import (
+    IdentityEnv,
+    IdentityEnvBox,
+    IdentityEnvMultiBinary,
+    IdentityEnvMultiDiscrete,
+    SimpleMultiObsEnv,
+)
+
+#: One small environment per action space the algorithms support.
+ACTION_SPACE_ENVS: dict[str, Callable[[], gym.Env]] = {
+    "box": lambda: IdentityEnvBox(ep_length=20),
+    "discrete": lambda: IdentityEnv(dim=3, ep_length=20),
+    "multidiscrete": lambda: IdentityEnvMultiDiscrete(dim=3, ep_length=20),
+    "multibinary": lambda: IdentityEnvMultiBinary(dim=3, ep_length=20),
+}
+
+
+def dict_obs_env() -> gym.Env:
+    return SimpleMultiObsEnv(random_start=True)
+
+
+class SeededImageEnv(gym.Env):
+    """Random 36x36 greyscale frames drawn from the env's seeded generator (SB3's FakeImageEnv samples its observation
+    space, which ``seed`` does not reach, so two runs with one seed differ)."""
+
+    observation_space = spaces.Box(0, 255, (36, 36, 1), dtype=np.uint8)
+    action_space = spaces.Discrete(3)
+
+    def _frame(self) -> np.ndarray:
+        return self.np_random.integers(0, 256, size=(36, 36, 1), dtype=np.uint8)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._t = 0
+        return self._frame(), {}
+
+    def step(self, action: int) -> tuple[np.ndarray, float, bool, bool, dict]:
+        self._t += 1
+        reward = float(action == self._t % 3)
+        return self._frame(), reward, False, self._t >= 20, {}
+
+
+def image_env() -> gym.Env:
+    return SeededImageEnv()
+
+
+def params_of(model: BaseAlgorithm) -> dict[str, th.Tensor]:
+    return {name: tensor.detach().clone() for name, tensor in model.policy.state_dict().items()}
+
+
+def assert_same_params(a: BaseAlgorithm, b: BaseAlgorithm) -> None:
+    """Every tensor of the two policies is bit-for-bit equal (torch.equal)."""
+    pa, pb = params_of(a), params_of(b)
+    assert pa.keys() == pb.keys()
+    different = [name for name in pa if not th.equal(pa[name], pb[name])]
+    assert not different, f"tensors differ: {different}"
+
+
+def assert_params_differ(a: BaseAlgorithm, b: BaseAlgorithm) -> None:
+    pa, pb = params_of(a), params_of(b)
+    assert any(not th.equal(pa[name], pb[name]) for name in pa), "the two policies are identical"
+
+
+@pytest.fixture
+def small_kwargs() -> dict[str, Any]:
+    """A budget that makes several updates in well under a second."""
+    return dict(n_steps=64, batch_size=32, n_epochs=2, seed=0, device="cpu")

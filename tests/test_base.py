@@ -1,0 +1,105 @@
+"""The shared loop's KL machinery: the old-policy snapshot, the post-update KL, the beta rule in training, and the
+stop on non-finite values."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+import torch as th
+from stable_baselines3.common.logger import configure
+
+import sb3_ppo_variants.base as base
+from sb3_ppo_variants import PPOAdaptiveKL, PPOFixedKL
+from sb3_ppo_variants.kl import Captured, kl_divergence
+from sb3_ppo_variants.objectives import adapt_kl_coef
+from tests.conftest import params_of
+
+
+@pytest.mark.parametrize("env_id", ["Pendulum-v1", "CartPole-v1"])
+def test_minibatch_kl_is_zero_before_the_first_step_and_positive_after(
+    env_id: str, monkeypatch: pytest.MonkeyPatch, small_kwargs: dict[str, Any]
+) -> None:
+    """If π_old aliased π_θ (pitfall 3) every KL would be 0; if the snapshot were stale it would not start at 0."""
+    seen: list[float] = []
+
+    def recording_kl(old: Captured, new: Captured) -> th.Tensor:
+        kl = kl_divergence(old, new)
+        seen.append(kl.mean().item())
+        return kl
+
+    monkeypatch.setattr(base, "kl_divergence", recording_kl)
+    model = PPOFixedKL("MlpPolicy", env_id, learning_rate=1e-3, **small_kwargs)
+    per_update = small_kwargs["n_epochs"] * small_kwargs["n_steps"] // small_kwargs["batch_size"]
+    model.learn(2 * small_kwargs["n_steps"])
+    minibatch_kls = [seen[i : i + per_update] for i in range(0, len(seen), per_update + 2)]  # +2: rollout KL chunks
+    assert len(minibatch_kls) == 2
+    for kls in minibatch_kls:
+        assert kls[0] == 0.0  # the snapshot is taken before the first gradient step of every update
+        assert all(kl > 0 for kl in kls[1:])
+
+
+def test_old_policy_gets_no_gradient(small_kwargs: dict[str, Any]) -> None:
+    model = PPOFixedKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
+    assert model._old_policy is not None
+    assert all(not p.requires_grad and p.grad is None for p in model._old_policy.parameters())
+
+
+def test_rollout_kl_is_zero_against_a_fresh_snapshot_and_matches_a_direct_computation(
+    small_kwargs: dict[str, Any],
+) -> None:
+    model = PPOAdaptiveKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
+    model._sync_old_policy()
+    assert model._rollout_kl() == 0.0
+    with th.no_grad():
+        for p in model.policy.parameters():
+            p.add_(0.01 * th.randn_like(p))
+    # the same quantity computed in one pass over all the rollout's observations
+    obs = th.as_tensor(model.rollout_buffer.observations).reshape(-1, 3)
+    with th.no_grad():
+        old = (model._old_policy.get_distribution(obs).distribution,)  # type: ignore[union-attr]
+        new = (model.policy.get_distribution(obs).distribution,)
+    expected = kl_divergence(old, new).mean().item()
+    assert expected > 0
+    assert model._rollout_kl() == pytest.approx(expected, rel=1e-5)
+
+
+def test_adaptive_beta_follows_the_rule_once_per_update(small_kwargs: dict[str, Any]) -> None:
+    model = PPOAdaptiveKL("MlpPolicy", "CartPole-v1", kl_target=0.003, learning_rate=1e-3, **small_kwargs)
+    model.set_logger(configure(None, ["csv"]))
+    history = []
+    for _ in range(6):
+        model.learn(small_kwargs["n_steps"], reset_num_timesteps=False)
+        values = model.logger.name_to_value
+        history.append((values["train/kl"], values["train/kl_coef"], model.kl_coef))
+    for kl, beta_used, beta_next in history:
+        assert beta_next == adapt_kl_coef(kl, beta_used, 0.003)
+    for (_, _, beta_next), (_, beta_used, _) in itertools.pairwise(history):
+        assert beta_used == beta_next  # the adapted beta is the one the next update uses
+    assert len({beta for _, beta, _ in history}) > 1  # beta did move in this run
+
+
+def test_fixed_beta_never_changes(small_kwargs: dict[str, Any]) -> None:
+    model = PPOFixedKL("MlpPolicy", "CartPole-v1", kl_coef=3.0, **small_kwargs).learn(256)
+    assert model.kl_coef == 3.0
+
+
+def test_non_finite_loss_stops_before_the_step(small_kwargs: dict[str, Any]) -> None:
+    model = PPOFixedKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
+    before = params_of(model)
+    model.rollout_buffer.advantages[:] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"PPOFixedKL: the loss is nan .*epoch 1/2, minibatch 1\)"):
+        model.train()
+    after = params_of(model)
+    assert all(th.equal(before[k], after[k]) for k in before)  # the NaN never reached the parameters
+
+
+def test_non_finite_kl_stops_training(monkeypatch: pytest.MonkeyPatch, small_kwargs: dict[str, Any]) -> None:
+    model = PPOAdaptiveKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
+    beta = model.kl_coef
+    # an overflowing KL, as a policy whose mean ran off to 1e30 would give in float32
+    monkeypatch.setattr(base, "kl_divergence", lambda old, new: kl_divergence(old, new) + float("inf"))
+    with pytest.raises(FloatingPointError, match=r"PPOAdaptiveKL: the loss is inf"):
+        model.train()
+    assert model.kl_coef == beta  # the failed update did not adapt beta

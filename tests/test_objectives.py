@@ -1,0 +1,72 @@
+"""The policy-surrogate terms and the adaptive-β rule on hand-made numbers (no environment)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch as th
+
+from sb3_ppo_variants.objectives import adapt_kl_coef, clip_fraction, surrogate_loss
+
+RATIO = th.tensor([0.5, 0.9, 1.0, 1.1, 1.5])
+ADV = th.tensor([1.0, -1.0, 2.0, -2.0, 1.0])
+
+
+def test_unclipped_surrogate_is_negated_mean_of_ratio_times_advantage() -> None:
+    expected = -(0.5 * 1.0 + 0.9 * -1.0 + 1.0 * 2.0 + 1.1 * -2.0 + 1.5 * 1.0) / 5
+    assert surrogate_loss(RATIO, ADV, None).item() == pytest.approx(expected)
+
+
+def test_clipped_surrogate_by_hand() -> None:
+    # eps = 0.2: min(r*A, clip(r, 0.8, 1.2)*A) per sample
+    per_sample = [
+        min(0.5 * 1.0, 0.8 * 1.0),  # 0.5: ratio below the band, positive advantage: unclipped term is smaller
+        min(0.9 * -1.0, 0.9 * -1.0),  # inside the band
+        2.0,
+        min(1.1 * -2.0, 1.1 * -2.0),
+        min(1.5 * 1.0, 1.2 * 1.0),  # clipped to 1.2
+    ]
+    assert surrogate_loss(RATIO, ADV, 0.2).item() == pytest.approx(-sum(per_sample) / 5)
+
+
+def test_infinite_clip_range_is_exactly_unclipped() -> None:
+    ratio = th.rand(1000) * 3
+    adv = th.randn(1000)
+    assert th.equal(surrogate_loss(ratio, adv, math.inf), surrogate_loss(ratio, adv, None))
+
+
+def test_clipped_gradient_is_zero_outside_the_trust_region() -> None:
+    ratio = th.tensor([1.5, 0.5], requires_grad=True)
+    adv = th.tensor([1.0, -1.0])
+    surrogate_loss(ratio, adv, 0.2).backward()
+    assert ratio.grad is not None
+    assert th.equal(ratio.grad, th.zeros(2))
+
+
+def test_clip_fraction() -> None:
+    assert clip_fraction(RATIO, 0.2) == pytest.approx(2 / 5)
+    assert clip_fraction(RATIO, 0.05) == pytest.approx(4 / 5)
+
+
+@pytest.mark.parametrize(
+    ("kl", "kl_coef", "expected"),
+    [
+        (0.01, 1.0, 1.0),  # on target
+        (0.0149, 1.0, 1.0),  # just inside the upper edge (0.015)
+        (0.0151, 1.0, 2.0),  # just above it: double
+        (0.0067, 1.0, 1.0),  # just inside the lower edge (0.00667)
+        (0.0066, 1.0, 0.5),  # just below it: halve
+        (0.0, 3.0, 1.5),  # no movement at all: halve
+        (1.0, 3.0, 6.0),  # far too much: double (once per update, not more)
+        (0.015, 1.0, 1.0),  # the edges themselves keep beta
+    ],
+)
+def test_adaptive_rule_table(kl: float, kl_coef: float, expected: float) -> None:
+    assert adapt_kl_coef(kl, kl_coef, kl_target=0.01) == pytest.approx(expected)
+
+
+def test_adaptive_rule_custom_tolerance_and_factor() -> None:
+    assert adapt_kl_coef(0.025, 1.0, kl_target=0.01, tolerance=3.0, factor=10.0) == 1.0
+    assert adapt_kl_coef(0.031, 1.0, kl_target=0.01, tolerance=3.0, factor=10.0) == 10.0
+    assert adapt_kl_coef(0.003, 1.0, kl_target=0.01, tolerance=3.0, factor=10.0) == pytest.approx(0.1)

@@ -1,0 +1,89 @@
+"""Bad input fails at construction, before any environment is made, with the argument's name and accepted range."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import gymnasium as gym
+import pytest
+
+from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+
+ALL = [PPOClip, PPOAdaptiveKL, PPOFixedKL, PPONoClip]
+
+
+class ExplodingEnv(gym.Env):
+    """Fails if anything builds, resets or steps it: validation must happen first."""
+
+    observation_space = gym.spaces.Box(-1, 1, (2,))
+    action_space = gym.spaces.Discrete(2)
+
+    def reset(self, **kwargs: Any) -> Any:
+        raise AssertionError("the environment was reset before the arguments were checked")
+
+    def step(self, action: Any) -> Any:
+        raise AssertionError("the environment was stepped before the arguments were checked")
+
+
+def make_env() -> gym.Env:
+    raise AssertionError("the environment was built before the arguments were checked")
+
+
+gym.register("ExplodingEnv-v0", entry_point=make_env)
+
+CASES: list[tuple[type, dict[str, Any], type[Exception], str]] = [
+    (PPOAdaptiveKL, dict(kl_target=0.0), ValueError, r"`kl_target` must be in \(0.0, inf"),
+    (PPOAdaptiveKL, dict(kl_target=-0.01), ValueError, "kl_target"),
+    (PPOAdaptiveKL, dict(kl_target=math.inf), ValueError, "`kl_target` must be finite"),
+    (PPOAdaptiveKL, dict(kl_target=math.nan), ValueError, "`kl_target` must not be NaN"),
+    (PPOAdaptiveKL, dict(kl_target="0.01"), TypeError, "`kl_target` must be a number"),
+    (PPOAdaptiveKL, dict(kl_coef=-1.0), ValueError, r"`kl_coef` must be in \[0.0, inf"),
+    (PPOAdaptiveKL, dict(kl_coef=math.inf), ValueError, "`kl_coef` must be finite"),
+    (PPOAdaptiveKL, dict(kl_coef_factor=1.0), ValueError, r"`kl_coef_factor` must be in \(1.0, inf"),
+    (PPOAdaptiveKL, dict(kl_coef_factor=0.5), ValueError, "kl_coef_factor"),
+    (PPOAdaptiveKL, dict(kl_tolerance=1.0), ValueError, r"`kl_tolerance` must be in \(1.0, inf"),
+    (PPOAdaptiveKL, dict(clip_range=0.0), ValueError, "`clip_range`"),
+    (PPOFixedKL, dict(kl_coef=-0.1), ValueError, "`kl_coef`"),
+    (PPOFixedKL, dict(kl_coef=math.nan), ValueError, "`kl_coef` must not be NaN"),
+    (PPOFixedKL, dict(kl_coef=True), TypeError, "`kl_coef` must be a number"),
+    (PPOFixedKL, dict(clip_range=-0.2), ValueError, "`clip_range`"),
+    (PPOClip, dict(clip_range=0.0), ValueError, r"`clip_range` must be in \(0.0, inf\]"),
+    (PPOClip, dict(clip_range=-0.1), ValueError, "`clip_range`"),
+    (PPOClip, dict(clip_range=math.nan), ValueError, "`clip_range` must not be NaN"),
+    (PPOClip, dict(clip_range="lin_0.2"), TypeError, "schedule strings"),
+    (PPOClip, dict(clip_range=None), ValueError, "PPONoClip"),
+    (PPOClip, dict(clip_range_vf=0.0), ValueError, "`clip_range_vf`"),
+    (PPONoClip, dict(learning_rate=-1e-3), ValueError, "`learning_rate`"),
+    (PPONoClip, dict(n_steps=0), ValueError, "`n_steps` must be an int >= 1"),
+    (PPONoClip, dict(n_steps=2.5), TypeError, "`n_steps` must be an int"),
+    (PPONoClip, dict(batch_size=1), ValueError, "`batch_size` must be an int >= 2"),
+    (PPONoClip, dict(n_epochs=0), ValueError, "`n_epochs`"),
+    (PPONoClip, dict(gamma=1.5), ValueError, r"`gamma` must be in \[0.0, 1.0\]"),
+    (PPONoClip, dict(gae_lambda=-0.1), ValueError, "`gae_lambda`"),
+    (PPONoClip, dict(ent_coef=math.nan), ValueError, "`ent_coef`"),
+    (PPONoClip, dict(vf_coef=-1.0), ValueError, "`vf_coef`"),
+    (PPONoClip, dict(max_grad_norm=0.0), ValueError, "`max_grad_norm`"),
+    (PPONoClip, dict(target_kl=0.0), ValueError, "`target_kl`"),
+]
+
+
+@pytest.mark.parametrize(("cls", "kwargs", "error", "message"), CASES)
+def test_bad_argument_is_rejected_before_the_env_is_built(
+    cls: type, kwargs: dict[str, Any], error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        cls("MlpPolicy", "ExplodingEnv-v0", **kwargs)
+
+
+@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+def test_good_arguments_are_accepted_without_touching_the_env(cls: type) -> None:
+    model = cls("MlpPolicy", ExplodingEnv(), n_steps=8, batch_size=8)
+    assert model.n_steps == 8
+
+
+def test_boundary_values_are_accepted() -> None:
+    PPOClip("MlpPolicy", ExplodingEnv(), clip_range=math.inf, n_steps=8, batch_size=8)
+    PPOFixedKL("MlpPolicy", ExplodingEnv(), kl_coef=0.0, n_steps=8, batch_size=8)
+    PPOAdaptiveKL("MlpPolicy", ExplodingEnv(), kl_coef=0, kl_target=1e-6, n_steps=8, batch_size=8)
+    PPONoClip("MlpPolicy", ExplodingEnv(), n_steps=8, batch_size=1, normalize_advantage=False)
