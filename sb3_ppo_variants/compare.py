@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
@@ -34,7 +35,7 @@ def run(algo: str, env_id: str, n_envs: int, timesteps: int, seed: int, eval_epi
     wall_time = time.perf_counter() - start
     eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 10_000)
     mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=eval_episodes, deterministic=True)
-    return float(mean_return), wall_time
+    return float(np.mean(mean_return)), wall_time
 
 
 def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:

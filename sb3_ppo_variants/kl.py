@@ -15,8 +15,8 @@ each (../shared/paper-notes.md, pitfalls 1-3):
 from __future__ import annotations
 
 import torch as th
-from torch.nn import functional as F
 from stable_baselines3.common.distributions import Distribution, MultiCategoricalDistribution
+from torch.nn import functional as F
 
 #: The torch distributions behind one SB3 ``Distribution``: one per sub-space (MultiDiscrete), otherwise exactly one.
 Captured = tuple[th.distributions.Distribution, ...]

@@ -54,9 +54,7 @@ def env_only_rate(env_id: str, n_envs: int, timesteps: int, seed: int) -> float:
     return len(actions) * n_envs / elapsed
 
 
-def benchmark_config(
-    env_id: str, n_envs: int, algos: list[str], timesteps: int, repeats: int, seed: int
-) -> dict[str, Any]:
+def benchmark_config(env_id: str, n_envs: int, algos: list[str], timesteps: int, repeats: int, seed: int) -> dict[str, Any]:
     """Interleaved timings of every algorithm on one (env, n_envs) configuration."""
     for algo in algos:  # warm-up round: imports, allocator, first-call overheads
         time_learn(algo, env_id, n_envs, min(timesteps, 2048 * n_envs), seed)
@@ -64,9 +62,11 @@ def benchmark_config(
     for repeat in range(repeats):
         for algo in algos:
             times[algo].append(time_learn(algo, env_id, n_envs, timesteps, seed))
-        print(f"  {env_id} n_envs={n_envs} repeat {repeat + 1}/{repeats}: " + ", ".join(
-            f"{algo} {times[algo][-1]:.2f}s" for algo in algos
-        ), flush=True)
+        print(
+            f"  {env_id} n_envs={n_envs} repeat {repeat + 1}/{repeats}: "
+            + ", ".join(f"{algo} {times[algo][-1]:.2f}s" for algo in algos),
+            flush=True,
+        )
     floor = env_only_rate(env_id, n_envs, timesteps, seed)
     summary = {}
     for algo in algos:

@@ -1,0 +1,62 @@
+"""Command line of the head-to-head benchmark.
+
+python -m sb3_ppo_variants.benchmark run --preset table1 --out results/table1     # resumable grid
+python -m sb3_ppo_variants.benchmark report results/table1                         # table + plots
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+
+from sb3_ppo_variants.benchmark.grid import load_grid, preset, select
+from sb3_ppo_variants.benchmark.report import make_report
+from sb3_ppo_variants.benchmark.runner import run_grid
+
+
+def _command(argv: list[str]) -> str:
+    return "python -m sb3_ppo_variants.benchmark " + shlex.join(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(
+        prog="python -m sb3_ppo_variants.benchmark", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run a grid's unfinished runs, storing each as soon as it finishes")
+    source = run.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", choices=["table1", "quick"], help="a named grid")
+    source.add_argument("--grid", help="a grid yml file (see sb3_ppo_variants/benchmark/grid.py)")
+    run.add_argument("--out", required=True, help="folder of the results store, Monitor logs and report")
+    run.add_argument("--settings", nargs="+", help="only these settings (e.g. no_clip clip_0.2 sb3_ppo)")
+    run.add_argument("--envs", nargs="+", help="only these environments")
+    run.add_argument("--seeds", nargs="+", type=int, help="these seeds")
+    run.add_argument("--timesteps", type=int, help="timesteps per run")
+    run.add_argument("--workers", type=int, default=2, help="parallel processes for the local backend")
+    run.add_argument("--backend", choices=["local", "ray"], default="local")
+    run.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    report = commands.add_parser("report", help="write report.md, scores.csv, aggregate.json and plots")
+    report.add_argument("folder", help="a benchmark's --out folder")
+    report.add_argument("--timesteps", type=int, help="report the runs of this budget (default: the largest)")
+    report.add_argument("--command", dest="run_command", help="the run command to quote in the report")
+
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            grid = preset(args.preset) if args.preset else load_grid(args.grid)
+            grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps)
+            run_grid(grid, args.out, args.workers, args.backend, args.address, progress=not args.no_progress)
+        else:
+            make_report(args.folder, args.timesteps, args.run_command)
+            print(f"wrote {args.folder}/report.md")
+    except ValueError as error:
+        parser.error(str(error))
+
+
+if __name__ == "__main__":
+    main()

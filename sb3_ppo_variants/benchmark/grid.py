@@ -1,0 +1,213 @@
+"""Benchmark grids: settings x environments x seeds, the paper's Table 1 preset, and user grids from yml files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sb3_ppo_variants.benchmark import ALGORITHMS
+
+
+@dataclass(frozen=True)
+class Setting:
+    """
+    One row of a results table: an algorithm with its own hyperparameters.
+
+    :param name: the row's name; also the folder name of its Monitor logs (rl-zoo3's ``--algo`` for plotting)
+    :param algo: a key of :data:`~sb3_ppo_variants.benchmark.ALGORITHMS`
+    :param kwargs: constructor arguments on top of the grid's shared ``hyperparams``
+    :param paper_score: the paper's Table 1 average normalized score for this setting, if it has one
+    """
+
+    name: str
+    algo: str
+    kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
+    paper_score: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.algo not in ALGORITHMS:
+            raise ValueError(f"setting {self.name!r}: unknown algo {self.algo!r}; choose one of {sorted(ALGORITHMS)}")
+        if not self.name or self.name != self.name.lower() or any(c in self.name for c in "/\\ |"):
+            raise ValueError(f"setting name {self.name!r} must be non-empty lowercase, without spaces, slashes or '|'")
+
+
+#: Table 1 of Schulman et al. (2017), plus stock SB3 PPO (clip 0.2) as a reference row.
+TABLE1_SETTINGS = [
+    Setting("no_clip", "ppo_no_clip", {}, -0.39),
+    Setting("clip_0.1", "ppo_clip", {"clip_range": 0.1}, 0.76),
+    Setting("clip_0.2", "ppo_clip", {"clip_range": 0.2}, 0.82),
+    Setting("clip_0.3", "ppo_clip", {"clip_range": 0.3}, 0.70),
+    Setting("adaptive_kl_0.003", "ppo_adaptive_kl", {"kl_target": 0.003}, 0.68),
+    Setting("adaptive_kl_0.01", "ppo_adaptive_kl", {"kl_target": 0.01}, 0.74),
+    Setting("adaptive_kl_0.03", "ppo_adaptive_kl", {"kl_target": 0.03}, 0.71),
+    Setting("fixed_kl_0.3", "ppo_fixed_kl", {"kl_coef": 0.3}, 0.62),
+    Setting("fixed_kl_1", "ppo_fixed_kl", {"kl_coef": 1.0}, 0.71),
+    Setting("fixed_kl_3", "ppo_fixed_kl", {"kl_coef": 3.0}, 0.72),
+    Setting("fixed_kl_10", "ppo_fixed_kl", {"kl_coef": 10.0}, 0.69),
+    Setting("sb3_ppo", "ppo", {}, None),
+]
+SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS}
+
+#: The seven MuJoCo tasks of Table 1, in today's gymnasium versions.
+TABLE1_ENVS = [
+    "HalfCheetah-v5",
+    "Hopper-v5",
+    "InvertedDoublePendulum-v5",
+    "InvertedPendulum-v5",
+    "Reacher-v5",
+    "Swimmer-v5",
+    "Walker2d-v5",
+]
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One training run of a grid; ``key`` identifies it in the results store."""
+
+    setting: str
+    algo: str
+    kwargs: dict[str, Any] = field(hash=False)
+    env: str
+    seed: int
+    timesteps: int
+    n_envs: int
+
+    @property
+    def config_hash(self) -> str:
+        """A short hash of everything that changes the run's numbers besides env, seed and budget."""
+        config = json.dumps({"algo": self.algo, "kwargs": self.kwargs, "n_envs": self.n_envs}, sort_keys=True)
+        return hashlib.sha256(config.encode()).hexdigest()[:10]
+
+    @property
+    def key(self) -> str:
+        return f"{self.setting}|{self.env}|{self.seed}|{self.timesteps}|{self.config_hash}"
+
+
+@dataclass
+class Grid:
+    """
+    Settings x environments x seeds, each run for ``timesteps`` with ``n_envs`` parallel envs.
+
+    :param hyperparams: constructor arguments shared by every setting (a setting's own ``kwargs`` win)
+    """
+
+    settings: list[Setting]
+    envs: list[str]
+    seeds: list[int]
+    timesteps: int
+    n_envs: int = 1
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.settings or not self.envs or not self.seeds:
+            raise ValueError("a grid needs at least one setting, one env and one seed")
+        if self.timesteps < 1 or self.n_envs < 1:
+            raise ValueError(f"timesteps and n_envs must be >= 1, got {self.timesteps} and {self.n_envs}")
+        names = [s.name for s in self.settings]
+        if len(set(names)) != len(names):
+            raise ValueError(f"setting names must be unique, got {names}")
+
+    def runs(self) -> list[RunSpec]:
+        """Every run, seed-major so that a partial grid covers all settings and envs early."""
+        return [
+            RunSpec(s.name, s.algo, {**self.hyperparams, **s.kwargs}, env, seed, self.timesteps, self.n_envs)
+            for seed in self.seeds
+            for env in self.envs
+            for s in self.settings
+        ]
+
+
+def preset(name: str) -> Grid:
+    """
+    A named grid.
+
+    - ``table1``: the paper's 11 settings plus stock SB3 PPO, on its 7 MuJoCo tasks, 3 seeds, 1M steps, the paper's
+      hyperparameters (Table 3 = SB3's defaults), one env.
+    - ``quick``: a smoke run: no clip, clip 0.2, adaptive KL 0.01, fixed KL 3 and stock PPO on CartPole-v1 and
+      Pendulum-v1, 2 seeds, 20k steps.
+
+    :param name: ``table1`` or ``quick``
+    :return: the grid
+    """
+    if name == "table1":
+        return Grid(TABLE1_SETTINGS, TABLE1_ENVS, [0, 1, 2], 1_000_000)
+    if name == "quick":
+        quick = ["no_clip", "clip_0.2", "adaptive_kl_0.01", "fixed_kl_3", "sb3_ppo"]
+        return Grid([SETTINGS_BY_NAME[s] for s in quick], ["CartPole-v1", "Pendulum-v1"], [0, 1], 20_000)
+    raise ValueError(f"unknown preset {name!r}; choose 'table1' or 'quick'")
+
+
+def load_grid(path: str | Path) -> Grid:
+    """
+    A grid from a yml file::
+
+        settings:                      # a list of Table 1 names, or a mapping name -> {algo, kwargs}
+          my_clip: {algo: ppo_clip, kwargs: {clip_range: 0.25}}
+          adaptive_kl_0.01: {}          # a Table 1 setting by its name
+        envs: [CartPole-v1]
+        seeds: [0, 1, 2]
+        timesteps: 50000
+        n_envs: 1                       # optional
+        hyperparams: {n_steps: 1024}    # optional, shared by every setting
+
+    :param path: the yml file
+    :return: the grid
+    """
+    data = yaml.safe_load(Path(path).read_text())
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping with settings, envs, seeds and timesteps")
+    missing = {"settings", "envs", "seeds", "timesteps"} - set(data)
+    if missing:
+        raise ValueError(f"{path}: missing {sorted(missing)}")
+    raw = data["settings"]
+    settings = []
+    items = [(name, None) for name in raw] if isinstance(raw, list) else list(raw.items())
+    for name, spec in items:
+        if not spec:
+            if name not in SETTINGS_BY_NAME:
+                raise ValueError(f"{path}: setting {name!r} is not a Table 1 setting; give its algo and kwargs")
+            settings.append(SETTINGS_BY_NAME[name])
+        else:
+            settings.append(Setting(name, spec["algo"], dict(spec.get("kwargs") or {}), spec.get("paper_score")))
+    return Grid(
+        settings,
+        list(data["envs"]),
+        [int(s) for s in data["seeds"]],
+        int(data["timesteps"]),
+        int(data.get("n_envs", 1)),
+        dict(data.get("hyperparams") or {}),
+    )
+
+
+def select(
+    grid: Grid,
+    settings: list[str] | None = None,
+    envs: list[str] | None = None,
+    seeds: list[int] | None = None,
+    timesteps: int | None = None,
+) -> Grid:
+    """
+    Narrow a grid (or change its budget) from command-line options.
+
+    :return: a new grid
+    """
+    chosen = grid.settings
+    if settings:
+        known = {s.name: s for s in grid.settings} | SETTINGS_BY_NAME
+        unknown = [name for name in settings if name not in known]
+        if unknown:
+            raise ValueError(f"unknown settings {unknown}; choose from {sorted(known)}")
+        chosen = [known[name] for name in settings]
+    return Grid(
+        chosen,
+        envs or grid.envs,
+        grid.seeds if seeds is None else seeds,
+        grid.timesteps if timesteps is None else timesteps,
+        grid.n_envs,
+        grid.hyperparams,
+    )

@@ -1,0 +1,366 @@
+"""The Table 1 report: per-env scores, the paper's normalized aggregate with bootstrap CIs and IQM, plots, Markdown.
+
+Scoring follows the paper (Section 6.1): a run's score is the mean return of its last 100 training episodes; per
+environment, scores are shifted and scaled so that a uniformly random policy scores 0 and the best run (over all
+settings and seeds in the report) scores 1; a setting's number is the mean of its runs' normalized scores. The 95%
+confidence intervals are rliable's stratified bootstrap over runs within each environment; IQM is rliable's
+interquartile mean.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import itertools
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sb3_ppo_variants.benchmark.grid import SETTINGS_BY_NAME
+from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
+from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+from sb3_ppo_variants.benchmark.worker import random_policy_returns
+
+LAST_EPISODES = 100
+RANDOM_EPISODES = 100
+BOOTSTRAP_REPS = 20_000
+#: Table 1's families, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
+FAMILIES = {"ppo_clip": "clipping", "ppo_adaptive_kl": "adaptive KL", "ppo_fixed_kl": "fixed KL", "ppo_no_clip": "no clipping"}
+
+
+def run_score(run: RunResult, last: int = LAST_EPISODES) -> float:
+    """Mean return of the run's last ``last`` training episodes (all of them if it had fewer)."""
+    if not run.episodes:
+        raise ValueError(f"run {run.key} finished no episode: raise its timesteps")
+    return float(np.mean([r for _, r, _ in run.episodes[-last:]]))
+
+
+def normalize(scores: dict[str, dict[str, list[float]]], random: dict[str, float]) -> dict[str, dict[str, list[float]]]:
+    """
+    The paper's normalization: per env, (score - random) / (best - random), best over every setting and seed.
+
+    :param scores: env -> setting -> one raw score per seed
+    :param random: env -> the random policy's mean return
+    :return: env -> setting -> normalized scores, in the same order
+    """
+    normalized: dict[str, dict[str, list[float]]] = {}
+    for env, by_setting in scores.items():
+        best = max(max(values) for values in by_setting.values())
+        span = best - random[env]
+        if span <= 0:
+            raise ValueError(f"{env}: no run beats the random policy ({random[env]:.3g}), so no normalization exists")
+        normalized[env] = {s: [(v - random[env]) / span for v in values] for s, values in by_setting.items()}
+    return normalized
+
+
+@dataclass
+class Aggregate:
+    setting: str
+    runs: int
+    mean: float
+    mean_ci: tuple[float, float]
+    iqm: float
+    iqm_ci: tuple[float, float]
+    paper: float | None
+
+
+def aggregate(normalized: dict[str, dict[str, list[float]]], seed: int = 0) -> list[Aggregate]:
+    """
+    Mean and IQM of each setting's normalized scores over all its runs, with 95% stratified-bootstrap CIs (rliable).
+    Settings missing an env are left out; each env contributes as many runs as the setting has seeds on every env.
+    """
+    from rliable import library as rly
+    from rliable import metrics
+
+    envs = sorted(normalized)
+    settings = sorted({s for by_setting in normalized.values() for s in by_setting})
+    matrices = {}
+    for setting in settings:
+        if not all(setting in normalized[env] for env in envs):
+            continue
+        n = min(len(normalized[env][setting]) for env in envs)
+        matrices[setting] = np.array([normalized[env][setting][:n] for env in envs]).T  # (runs, tasks)
+
+    def both(x: np.ndarray) -> np.ndarray:
+        return np.array([metrics.aggregate_mean(x), metrics.aggregate_iqm(x)])
+
+    points, intervals = rly.get_interval_estimates(
+        matrices, both, reps=BOOTSTRAP_REPS, random_state=np.random.RandomState(seed)
+    )
+    result = []
+    for setting, matrix in matrices.items():
+        known = SETTINGS_BY_NAME.get(setting)
+        result.append(
+            Aggregate(
+                setting=setting,
+                runs=matrix.size,
+                mean=float(points[setting][0]),
+                mean_ci=(float(intervals[setting][0, 0]), float(intervals[setting][1, 0])),
+                iqm=float(points[setting][1]),
+                iqm_ci=(float(intervals[setting][0, 1]), float(intervals[setting][1, 1])),
+                paper=None if known is None else known.paper_score,
+            )
+        )
+    return sorted(result, key=lambda a: -a.mean)
+
+
+def identical_runs(runs: list[RunResult], a: str, b: str) -> tuple[int, int]:
+    """How many (env, seed) pairs settings ``a`` and ``b`` both ran, and in how many their episodes are identical."""
+    by_key = {(r.setting, r.env, r.seed): r.episodes for r in runs}
+    pairs = [(env, seed) for (s, env, seed) in by_key if s == a and (b, env, seed) in by_key]
+    same = sum(by_key[(a, env, seed)] == by_key[(b, env, seed)] for env, seed in pairs)
+    return len(pairs), same
+
+
+def ordering_verdict(aggregates: list[Aggregate], runs: list[RunResult]) -> list[str]:
+    """Whether the paper's ordering holds: clip >= adaptive KL >= fixed KL >> no clip, and no clip < 0."""
+    algo_of = {r.setting: r.algo for r in runs}
+    best: dict[str, Aggregate] = {}
+    for agg in aggregates:  # sorted by mean, so the first of a family is its best setting
+        family = algo_of.get(agg.setting)
+        if family in FAMILIES and family not in best:
+            best[family] = agg
+    lines = []
+    order = [f for f in FAMILIES if f in best]
+    for upper, lower in itertools.pairwise(order):
+        hi, lo = best[upper], best[lower]
+        holds = hi.mean >= lo.mean
+        separated = hi.mean_ci[0] > lo.mean_ci[1] if holds else lo.mean_ci[0] > hi.mean_ci[1]
+        strength = "with non-overlapping 95% CIs" if separated else "but the 95% CIs overlap"
+        relation = "≫" if lower == "ppo_no_clip" else "≥"
+        lines.append(
+            f"- {FAMILIES[upper]} ({hi.setting}, {hi.mean:.2f}) {relation} {FAMILIES[lower]} ({lo.setting}, {lo.mean:.2f}): "
+            + (f"**holds** {strength}." if holds else f"**does not hold** (reversed, {strength}).")
+        )
+    if "ppo_no_clip" in best:
+        nc = best["ppo_no_clip"]
+        verdict = "**holds**" if nc.mean < 0 else "**does not hold**"
+        lines.append(f"- no clipping scores below the random policy (< 0): {verdict} ({nc.mean:.2f}, CI {_ci(nc.mean_ci)}).")
+    return lines or ["- not enough Table 1 families in these results to compare."]
+
+
+def _ci(ci: tuple[float, float]) -> str:
+    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+
+
+def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
+    """One panel per env, one line per setting: mean over seeds of the binned training returns, band = min-max."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = sorted({r.env for r in runs})
+    settings = sorted({r.setting for r in runs})
+    cols = min(4, len(envs))
+    rows = (len(envs) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
+    colors = plt.get_cmap("tab20")
+    for ax, env in zip(axes.flat, envs, strict=False):
+        for i, setting in enumerate(settings):
+            curves = [_binned(r, bins) for r in runs if r.env == env and r.setting == setting and r.episodes]
+            if not curves:
+                continue
+            x = curves[0][0]
+            ys = np.array([c[1] for c in curves])
+            ax.plot(x, ys.mean(axis=0), label=setting, color=colors(i), lw=1.3)
+            ax.fill_between(x, ys.min(axis=0), ys.max(axis=0), color=colors(i), alpha=0.15)
+        ax.set_title(env)
+        ax.set_xlabel("timesteps")
+        ax.set_ylabel("training episode return")
+    for ax in list(axes.flat)[len(envs) :]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _binned(run: RunResult, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean return of the episodes ending in each of ``bins`` equal slices of the budget (carried forward if none)."""
+    edges = np.linspace(0, run.timesteps, bins + 1)
+    t = np.array([e[0] for e in run.episodes])
+    r = np.array([e[1] for e in run.episodes])
+    values = np.empty(bins)
+    last = r[0]
+    for i in range(bins):
+        mask = (t > edges[i]) & (t <= edges[i + 1])
+        last = r[mask].mean() if mask.any() else last
+        values[i] = last
+    return edges[1:], values
+
+
+def aggregate_bars(aggregates: list[Aggregate], path: Path) -> None:
+    """Mean normalized score per setting with its 95% CI, and the paper's Table 1 value where it has one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(aggregates) + 2), 4))
+    x = np.arange(len(aggregates))
+    means = [a.mean for a in aggregates]
+    errors = np.array([[a.mean - a.mean_ci[0], a.mean_ci[1] - a.mean] for a in aggregates]).T
+    ax.bar(x, means, yerr=errors, capsize=4, color="tab:blue", alpha=0.8, label="measured (95% CI)")
+    paper = [(i, a.paper) for i, a in enumerate(aggregates) if a.paper is not None]
+    if paper:
+        ax.scatter([i for i, _ in paper], [p for _, p in paper], color="black", marker="D", zorder=3, label="paper Table 1")
+    ax.axhline(0, color="grey", lw=0.8)
+    ax.set_xticks(x, [a.setting for a in aggregates], rotation=35, ha="right")
+    ax.set_ylabel("average normalized score")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def random_scores(store: ResultsStore, envs: list[str], episodes: int = RANDOM_EPISODES) -> dict[str, float]:
+    """The random policy's mean return per env, measured once and cached in the store."""
+    scores = {}
+    for env in envs:
+        cached = store.random_score(env)
+        if cached is None or cached[2] < episodes:
+            returns = random_policy_returns(env, episodes)
+            store.set_random_score(env, float(np.mean(returns)), float(np.std(returns)), episodes, seed=0)
+            cached = store.random_score(env)
+        assert cached is not None
+        scores[env] = cached[0]
+    return scores
+
+
+def make_report(folder: str | Path, timesteps: int | None = None, command: str | None = None) -> dict[str, Any]:
+    """
+    Write ``report.md``, ``scores.csv``, ``aggregate.json``, ``learning_curves.png`` and ``aggregate.png`` into
+    ``folder`` from its results store.
+
+    :param folder: the benchmark folder
+    :param timesteps: report the runs of this budget (default: the largest budget in the store)
+    :param command: the command that produced the results, quoted in the report
+    :return: the aggregate, as written to ``aggregate.json``
+    """
+    folder = Path(folder)
+    store = ResultsStore(folder)
+    all_runs = store.runs()
+    if not all_runs:
+        raise ValueError(f"{folder} holds no finished run yet: run the benchmark first")
+    budget = max(r.timesteps for r in all_runs) if timesteps is None else timesteps
+    runs = [r for r in all_runs if r.timesteps == budget]
+    if not runs:
+        raise ValueError(f"no run of {budget} timesteps in {folder}; budgets there: {sorted({r.timesteps for r in all_runs})}")
+    envs = sorted({r.env for r in runs})
+    random = random_scores(store, envs)
+
+    raw: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for run in sorted(runs, key=lambda r: r.seed):
+        raw[run.env][run.setting].append(run_score(run))
+    normalized = normalize(raw, random)
+    aggregates = aggregate(normalized)
+
+    learning_curves(runs, folder / "learning_curves.png")
+    if aggregates:
+        aggregate_bars(aggregates, folder / "aggregate.png")
+    _write_scores_csv(runs, raw, normalized, folder / "scores.csv")
+    summary = {
+        "timesteps": budget,
+        "envs": envs,
+        "random_scores": random,
+        "aggregate": [a.__dict__ for a in aggregates],
+    }
+    atomic_write_json(folder / "aggregate.json", summary)
+    atomic_write_text(folder / "report.md", _markdown(runs, raw, random, aggregates, budget, command))
+    return summary
+
+
+def _write_scores_csv(
+    runs: list[RunResult],
+    raw: dict[str, dict[str, list[float]]],
+    normalized: dict[str, dict[str, list[float]]],
+    path: Path,
+) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["setting", "algo", "env", "seed", "timesteps", "episodes", "score", "normalized_score", "fps"])
+    for run in sorted(runs, key=lambda r: (r.setting, r.env, r.seed)):
+        seeds = sorted(r.seed for r in runs if r.setting == run.setting and r.env == run.env)
+        i = seeds.index(run.seed)
+        writer.writerow(
+            [
+                run.setting,
+                run.algo,
+                run.env,
+                run.seed,
+                run.timesteps,
+                len(run.episodes),
+                f"{raw[run.env][run.setting][i]:.4f}",
+                f"{normalized[run.env][run.setting][i]:.4f}",
+                f"{run.fps:.0f}",
+            ]
+        )
+    atomic_write_text(path, buffer.getvalue())
+
+
+def _markdown(
+    runs: list[RunResult],
+    raw: dict[str, dict[str, list[float]]],
+    random: dict[str, float],
+    aggregates: list[Aggregate],
+    budget: int,
+    command: str | None,
+) -> str:
+    envs = sorted(raw)
+    settings = sorted({r.setting for r in runs}, key=lambda s: (s not in SETTINGS_BY_NAME, s))
+    seeds = sorted({r.seed for r in runs})
+    versions = sorted({r.code_version for r in runs})
+    out = [
+        "# Table 1 benchmark report",
+        "",
+        f"{len(runs)} runs: {len(settings)} settings x {len(envs)} environments x seeds {seeds}, "
+        f"{budget:,} timesteps each, n_envs {sorted({r.n_envs for r in runs})}. Code: {', '.join(versions)}.",
+    ]
+    if command:
+        out += ["", "Produced by:", "", "```", command, "```"]
+    out += [
+        "",
+        f"Score of a run: mean return of its last {LAST_EPISODES} training episodes. Normalized: random policy "
+        f"({RANDOM_EPISODES} episodes of uniform random actions) = 0, best run in this report = 1, per environment. "
+        "95% CIs: rliable stratified bootstrap over runs; IQM: interquartile mean of all runs.",
+        "",
+        "## Average normalized score (the paper's Table 1 metric)",
+        "",
+        "| setting | paper | mean | 95% CI | IQM | IQM 95% CI | runs |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for a in aggregates:
+        paper = "" if a.paper is None else f"{a.paper:.2f}"
+        out.append(f"| {a.setting} | {paper} | {a.mean:.2f} | {_ci(a.mean_ci)} | {a.iqm:.2f} | {_ci(a.iqm_ci)} | {a.runs} |")
+    out += ["", "![aggregate](aggregate.png)", "", "## Does the paper's ordering hold?", ""]
+    out += ordering_verdict(aggregates, runs)
+    n_pairs, n_same = identical_runs(runs, "sb3_ppo", "clip_0.2")
+    if n_pairs:
+        verdict = "identical" if n_same == n_pairs else "NOT identical"
+        out += [
+            "",
+            "## Stock SB3 PPO vs PPOClip",
+            "",
+            f"`sb3_ppo` (stable_baselines3.PPO) and `clip_0.2` (PPOClip) produced {verdict} training episodes in "
+            f"{n_same} of {n_pairs} (env, seed) runs, as they must: PPOClip is bit-for-bit SB3 PPO.",
+        ]
+    out += ["", "## Per environment: raw score, mean ± std over seeds (runs)", ""]
+    out.append("| setting | " + " | ".join(envs) + " |")
+    out.append("|---|" + "---|" * len(envs))
+    out.append("| random policy | " + " | ".join(f"{random[e]:.1f}" for e in envs) + " |")
+    for setting in settings:
+        cells = []
+        for env in envs:
+            values = raw[env].get(setting, [])
+            std = statistics.stdev(values) if len(values) > 1 else 0.0
+            cells.append(f"{statistics.mean(values):.1f} ± {std:.1f} ({len(values)})" if values else "")
+        out.append(f"| {setting} | " + " | ".join(cells) + " |")
+    out += ["", "## Learning curves", "", "Mean over seeds of the training returns; band: min-max over seeds.", ""]
+    out += ["![learning curves](learning_curves.png)", ""]
+    return "\n".join(out)

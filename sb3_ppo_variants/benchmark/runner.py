@@ -1,0 +1,131 @@
+"""Run a grid's unfinished runs in parallel worker processes, locally or on a Ray cluster, storing each at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm.auto import tqdm
+
+from sb3_ppo_variants.benchmark.grid import Grid, RunSpec
+from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+from sb3_ppo_variants.benchmark.worker import execute_run, init_worker
+
+
+@dataclass
+class RunFailure:
+    """A run that raised: it is not stored, so the next invocation tries it again."""
+
+    spec: RunSpec
+    error: str
+
+
+def _local_results(runs: list[RunSpec], out: str, workers: int) -> Iterator[RunResult | RunFailure]:
+    """Results as they finish, from a pool of ``workers`` spawned processes (one torch thread each)."""
+    context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch's thread pools
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
+    futures = {pool.submit(execute_run, spec, out): spec for spec in runs}
+    pending: set[Future[RunResult]] = set(futures)
+    completed = False
+    try:
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                error = future.exception()
+                yield future.result() if error is None else RunFailure(futures[future], repr(error))
+        completed = True
+    finally:
+        if not completed:
+            # Interrupted (Ctrl-C, or the caller stopped): the runs in flight are lost anyway, so stop their
+            # processes now instead of letting the interpreter wait for them at exit.
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.terminate()
+        pool.shutdown(wait=completed, cancel_futures=True)
+
+
+def _ray_execute(spec: RunSpec, out: str) -> RunResult:
+    init_worker()
+    return execute_run(spec, out)
+
+
+def _ray_results(runs: list[RunSpec], out: str, address: str | None) -> Iterator[RunResult | RunFailure]:
+    """Results as they finish, one Ray task (one CPU) per run. ``address=None`` starts a local Ray instance."""
+    try:
+        import ray
+    except ImportError as error:  # pragma: no cover - depends on the optional extra
+        raise ImportError('the Ray backend needs Ray: pip install "sb3-ppo-variants[ray]"') from error
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False)
+    try:
+        remote = ray.remote(num_cpus=1)(_ray_execute)
+        specs = {remote.remote(spec, out): spec for spec in runs}
+        pending = list(specs)
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            try:
+                yield ray.get(done[0])
+            except ray.exceptions.RayError as error:
+                yield RunFailure(specs[done[0]], repr(error))
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def run_grid(
+    grid: Grid,
+    out: str | Path,
+    workers: int = 2,
+    backend: str = "local",
+    address: str | None = None,
+    progress: bool = True,
+) -> list[RunResult]:
+    """
+    Run every run of ``grid`` that ``out``'s results store does not hold yet, storing each as soon as it finishes.
+
+    :param grid: the grid
+    :param out: the benchmark folder: results store, Monitor logs, report
+    :param workers: parallel processes for the local backend (Ray uses the cluster's CPUs)
+    :param backend: ``local`` or ``ray``
+    :param address: the Ray cluster's address (``auto``, ``ray://host:10001``...); None starts Ray locally
+    :param progress: show a progress bar with runs done / total and an ETA
+    :return: the runs finished by this call
+    """
+    if backend not in ("local", "ray"):
+        raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    store = ResultsStore(out)
+    all_runs = grid.runs()
+    finished = store.finished_keys()
+    todo = [spec for spec in all_runs if spec.key not in finished]
+    results: Iterator[RunResult | RunFailure]
+    if not todo:
+        results = iter(())
+    elif backend == "local":
+        results = _local_results(todo, str(out), workers)
+    else:
+        results = _ray_results(todo, str(out), address)
+    bar: Any = tqdm(total=len(all_runs), initial=len(all_runs) - len(todo), unit="run", disable=not progress)
+    done: list[RunResult] = []
+    failures: list[RunFailure] = []
+    with bar:
+        for result in results:
+            if isinstance(result, RunFailure):
+                failures.append(result)
+                bar.write(f"FAILED {result.spec.key}: {result.error}")
+                continue
+            store.add_run(result)
+            done.append(result)
+            bar.set_postfix_str(f"{result.setting} {result.env} seed {result.seed}: {result.fps:.0f} steps/s")
+            bar.update()
+    if failures:
+        raise RuntimeError(
+            f"{len(failures)} of {len(todo)} runs failed and were not stored (the others were); rerun the same "
+            "command to retry them: " + "; ".join(f"{f.spec.key}: {f.error}" for f in failures)
+        )
+    return done

@@ -1,0 +1,131 @@
+"""One benchmark run in one process: train, record every training episode, write the standard Monitor log."""
+
+from __future__ import annotations
+
+import ctypes
+import datetime
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch as th
+from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.env_util import make_vec_env
+
+from sb3_ppo_variants.benchmark import ALGORITHMS
+from sb3_ppo_variants.benchmark.grid import RunSpec
+from sb3_ppo_variants.benchmark.store import RunResult
+from sb3_ppo_variants.version import __version__
+
+
+class EpisodeRecorder(BaseCallback):
+    """Keeps (timestep at the episode's end, return, length) of every training episode, from the Monitor's info."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.episodes: list[tuple[int, float, int]] = []
+
+    def _on_step(self) -> bool:
+        for info in self.locals["infos"]:
+            episode = info.get("episode")
+            if episode is not None:
+                self.episodes.append((self.num_timesteps, float(episode["r"]), int(episode["l"])))
+        return True
+
+
+def code_version() -> str:
+    """The package version, and the git commit of its source tree when there is one (``+dirty`` if modified)."""
+    root = Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return f"{__version__}+{commit}" if commit else __version__
+
+
+def monitor_folder(out: str | Path, spec: RunSpec) -> Path:
+    """rl-zoo3's layout, ``<out>/<algo>/<env>_<run id>``, with the setting as the algo and seed + 1 as the run id, so
+    ``python -m rl_zoo3.cli all_plots -a <setting> -e <env> -f <out>`` plots the benchmark."""
+    return Path(out) / spec.setting / f"{spec.env}_{spec.seed + 1}"
+
+
+def init_worker() -> None:
+    """Per worker process: one torch thread (the workers are the parallelism), and die with the parent on Linux
+    so that killing the benchmark does not leave orphans training for nobody."""
+    th.set_num_threads(1)
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def execute_run(spec: RunSpec, out: str) -> RunResult:
+    """
+    Train one run of a grid and return everything the store keeps of it. Worker processes call :func:`init_worker`
+    first.
+
+    :param spec: the run
+    :param out: the benchmark folder (for the Monitor log)
+    :return: the finished run
+    """
+    env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
+    model = ALGORITHMS[spec.algo]("MlpPolicy", env, seed=spec.seed, device="cpu", **spec.kwargs)
+    recorder = EpisodeRecorder()
+    start = time.perf_counter()
+    model.learn(spec.timesteps, callback=recorder)
+    wall_time = time.perf_counter() - start
+    env.close()
+    return RunResult(
+        key=spec.key,
+        setting=spec.setting,
+        algo=spec.algo,
+        env=spec.env,
+        seed=spec.seed,
+        timesteps=spec.timesteps,
+        n_envs=spec.n_envs,
+        kwargs=spec.kwargs,
+        code_version=code_version(),
+        wall_time=wall_time,
+        fps=model.num_timesteps / wall_time,
+        finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        host=f"{platform.node()} ({os.cpu_count()} cpus)",
+        episodes=recorder.episodes,
+    )
+
+
+def random_policy_returns(env_id: str, episodes: int = 100, seed: int = 0) -> list[float]:
+    """
+    Returns of ``episodes`` episodes of uniformly random actions: the paper's zero of the normalized score.
+
+    :param env_id: a Gymnasium id
+    :param episodes: how many episodes
+    :param seed: seeds the env's resets and the action sampling
+    :return: one return per episode
+    """
+    env = make_vec_env(env_id, n_envs=1, seed=seed)
+    env.action_space.seed(seed)
+    env.reset()
+    returns: list[float] = []
+    total = 0.0
+    while len(returns) < episodes:
+        _, reward, done, _ = env.step(np.array([env.action_space.sample()]))
+        total += float(reward[0])
+        if done[0]:
+            returns.append(total)
+            total = 0.0
+    env.close()
+    return returns

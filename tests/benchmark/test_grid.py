@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sb3_ppo_variants.benchmark.grid import TABLE1_ENVS, Grid, Setting, load_grid, preset, select
+
+
+def test_table1_preset_is_the_papers_grid_plus_stock_ppo() -> None:
+    grid = preset("table1")
+    assert len(grid.settings) == 12 and len(TABLE1_ENVS) == 7 and grid.seeds == [0, 1, 2]
+    assert grid.timesteps == 1_000_000 and grid.n_envs == 1 and grid.hyperparams == {}
+    assert len(grid.runs()) == 12 * 7 * 3
+    assert sum(s.paper_score is not None for s in grid.settings) == 11
+    assert len({r.key for r in grid.runs()}) == len(grid.runs())
+
+
+def test_select_narrows_and_changes_budget() -> None:
+    grid = select(preset("table1"), ["no_clip", "sb3_ppo"], ["Hopper-v5"], [0], 300_000)
+    assert [(r.setting, r.env, r.seed, r.timesteps) for r in grid.runs()] == [
+        ("no_clip", "Hopper-v5", 0, 300_000),
+        ("sb3_ppo", "Hopper-v5", 0, 300_000),
+    ]
+    with pytest.raises(ValueError, match="unknown settings"):
+        select(preset("quick"), ["nope"])
+
+
+def test_yml_grid(grid_file: Path) -> None:
+    grid = load_grid(grid_file)
+    assert [s.name for s in grid.settings] == ["clip_0.2", "sb3_ppo"]
+    runs = grid.runs()
+    assert len(runs) == 4
+    assert runs[0].kwargs == {"n_steps": 256, "batch_size": 64, "n_epochs": 2, "clip_range": 0.2}
+
+
+def test_run_key_changes_with_the_configuration() -> None:
+    a = Grid([Setting("x", "ppo_clip", {"clip_range": 0.2})], ["CartPole-v1"], [0], 100).runs()[0]
+    b = Grid([Setting("x", "ppo_clip", {"clip_range": 0.3})], ["CartPole-v1"], [0], 100).runs()[0]
+    assert a.key != b.key
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (dict(name="x", algo="a2c"), "unknown algo"),
+        (dict(name="Has Space", algo="ppo"), "lowercase"),
+    ],
+)
+def test_bad_settings(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Setting(**kwargs)
+
+
+def test_bad_grid_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yml"
+    path.write_text("settings: [clip_0.2]\nenvs: [CartPole-v1]\n")
+    with pytest.raises(ValueError, match="missing"):
+        load_grid(path)

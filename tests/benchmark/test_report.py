@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import pytest
+
+from sb3_ppo_variants.benchmark.report import Aggregate, normalize, ordering_verdict, run_score
+from sb3_ppo_variants.benchmark.store import RunResult
+
+
+def test_normalization_hand_worked() -> None:
+    # env A: random -10, best run 30 -> (s + 10) / 40;  env B: random 0, best 5 -> s / 5
+    scores = {"A": {"clip": [30.0, 10.0], "no_clip": [-10.0, -20.0]}, "B": {"clip": [5.0, 2.5], "no_clip": [0.0, 1.0]}}
+    normalized = normalize(scores, {"A": -10.0, "B": 0.0})
+    assert normalized["A"]["clip"] == pytest.approx([1.0, 0.5])
+    assert normalized["A"]["no_clip"] == pytest.approx([0.0, -0.25])
+    assert normalized["B"]["clip"] == pytest.approx([1.0, 0.5])
+    assert normalized["B"]["no_clip"] == pytest.approx([0.0, 0.2])
+
+
+def test_normalization_needs_a_run_better_than_random() -> None:
+    with pytest.raises(ValueError, match="random policy"):
+        normalize({"A": {"x": [1.0]}}, {"A": 2.0})
+
+
+def _run(returns: list[float]) -> RunResult:
+    episodes = [(i * 10, r, 10) for i, r in enumerate(returns)]
+    return RunResult("k", "s", "ppo", "e", 0, 1000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes)
+
+
+def test_run_score_is_the_mean_of_the_last_100_episodes() -> None:
+    assert run_score(_run([0.0] * 50 + [1.0] * 100)) == 1.0
+    assert run_score(_run([2.0, 4.0])) == 3.0
+    with pytest.raises(ValueError, match="no episode"):
+        run_score(_run([]))
+
+
+def test_ordering_verdict() -> None:
+    def agg(setting: str, mean: float, lo: float, hi: float) -> Aggregate:
+        return Aggregate(setting, 21, mean, (lo, hi), mean, (lo, hi), None)
+
+    aggregates = [agg("clip_0.2", 0.8, 0.7, 0.9), agg("fixed_kl_3", 0.75, 0.6, 0.85), agg("no_clip", -0.3, -0.5, -0.1)]
+    runs = [_run([1.0]) for _ in range(3)]
+    for run, (setting, algo) in zip(
+        runs, [("clip_0.2", "ppo_clip"), ("fixed_kl_3", "ppo_fixed_kl"), ("no_clip", "ppo_no_clip")], strict=True
+    ):
+        run.setting, run.algo = setting, algo
+    lines = ordering_verdict(aggregates, runs)
+    assert "**holds** but the 95% CIs overlap" in lines[0]
+    assert "≫ no clipping" in lines[1] and "**holds** with non-overlapping" in lines[1]
+    assert "below the random policy" in lines[2] and "**holds**" in lines[2]

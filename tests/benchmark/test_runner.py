@@ -1,0 +1,91 @@
+"""The runner end to end on a tiny grid: storage, Monitor logs, resumability after a kill, Ray, and the report."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sb3_ppo_variants.benchmark.report import make_report
+from sb3_ppo_variants.benchmark.runner import run_grid
+from sb3_ppo_variants.benchmark.store import ResultsStore
+from tests.benchmark.conftest import tiny_grid
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_tiny_grid_end_to_end_with_report(tmp_path: Path) -> None:
+    done = run_grid(tiny_grid(), tmp_path, workers=2, progress=False)
+    assert len(done) == 4
+    runs = ResultsStore(tmp_path).runs()
+    assert {(r.setting, r.seed) for r in runs} == {("clip_0.2", 0), ("clip_0.2", 1), ("sb3_ppo", 0), ("sb3_ppo", 1)}
+    for run in runs:
+        assert run.episodes and run.episodes[-1][0] <= 1024 and run.fps > 0 and run.code_version
+        # the standard Monitor log, in rl-zoo3's layout
+        monitor = tmp_path / run.setting / f"CartPole-v1_{run.seed + 1}" / "0.monitor.csv"
+        assert len(monitor.read_text().splitlines()) == 2 + len(run.episodes)
+    # nothing left to do: a second call runs nothing
+    assert run_grid(tiny_grid(), tmp_path, workers=2, progress=False) == []
+
+    summary = make_report(tmp_path, command="python -m sb3_ppo_variants.benchmark run ...")
+    report = (tmp_path / "report.md").read_text()
+    assert "| setting | paper | mean | 95% CI | IQM | IQM 95% CI | runs |" in report
+    assert "| clip_0.2 |" in report and "| sb3_ppo |" in report
+    # the two are bit-identical, so their episodes must be too
+    assert "produced identical training episodes in 2 of 2" in report
+    for name in ("learning_curves.png", "aggregate.png", "scores.csv", "aggregate.json"):
+        assert (tmp_path / name).stat().st_size > 0
+    assert {a["setting"] for a in summary["aggregate"]} == {"clip_0.2", "sb3_ppo"}
+    assert summary["random_scores"]["CartPole-v1"] == pytest.approx(22, abs=5)  # uniform random CartPole
+    assert len((tmp_path / "scores.csv").read_text().splitlines()) == 5
+
+
+def _stored(out: Path) -> list[tuple[str, str]]:
+    path = out / ResultsStore.FILENAME
+    if not path.exists():
+        return []
+    try:
+        with sqlite3.connect(path, timeout=1) as db:
+            return db.execute("SELECT key, finished_at FROM runs").fetchall()
+    except sqlite3.OperationalError:
+        return []
+
+
+def test_killed_benchmark_resumes_without_redoing_or_losing_runs(tmp_path: Path, grid_file: Path) -> None:
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "sb3_ppo_variants.benchmark", "run", "--grid", str(grid_file), "--out", str(out)]
+    command += ["--workers", "1", "--no-progress"]
+    process = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 240
+        while not _stored(out):
+            assert process.poll() is None, "the benchmark ended before it could be killed"
+            assert time.time() < deadline, "no run finished in time"
+            time.sleep(0.1)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the whole process group: the runner and its worker
+        process.wait()
+    first = _stored(out)
+    assert 1 <= len(first) < 4  # killed with runs left to do
+
+    subprocess.run(command, cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
+    after = dict(_stored(out))
+    assert len(after) == 4  # nothing lost
+    for key, finished_at in first:
+        assert after[key] == finished_at  # nothing redone
+    runs = ResultsStore(out).runs()
+    assert all(r.episodes for r in runs)
+
+
+@pytest.mark.slow
+def test_ray_backend_on_a_tiny_grid(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    done = run_grid(tiny_grid(seeds=(0,)), tmp_path, backend="ray", progress=False)
+    assert sorted(r.setting for r in done) == ["clip_0.2", "sb3_ppo"]
+    assert len(ResultsStore(tmp_path).runs()) == 2
