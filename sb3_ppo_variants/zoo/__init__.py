@@ -1,0 +1,50 @@
+"""rl-zoo3 integration: the four variants as zoo algorithms, with their hyperparameter files and Optuna samplers.
+
+rl-zoo3 has no plugin hook: :func:`register` adds our algorithms to the zoo's own tables (``ALGOS``,
+``HYPERPARAMS_SAMPLER``, ``HYPERPARAMS_CONVERTER``) in place, and must run before the zoo builds its argument parser
+(rl-zoo3's documented pattern for SBX). ``python -m sb3_ppo_variants.zoo`` and ``sb3-ppo-zoo`` do that, then hand
+over to the zoo's own command line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sb3_ppo_variants.variants import VARIANTS
+
+#: Zoo keys of our algorithms; every stock zoo algorithm (``ppo``, ``a2c``, ``trpo``...) keeps working beside them.
+ZOO_KEYS = tuple(VARIANTS)
+
+
+def _hyperparams_dir() -> Path:
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "hyperparams"  # a wheel ships the top-level hyperparams/ folder inside the package
+    return installed if installed.is_dir() else package.parent / "hyperparams"  # a source checkout (editable)
+
+
+def hyperparams_file(algo: str, paper: bool = False) -> Path:
+    """
+    The packaged rl-zoo3 yml of a zoo key: tuned (the zoo's ``ppo.yml`` settings, the variant's own knobs changed),
+    or ``paper`` (Table 3 settings, which are SB3's defaults, and one env, for every environment).
+
+    :param algo: one of :data:`ZOO_KEYS`, or ``ppo`` with ``paper=True``
+    :param paper: the paper's configuration instead of the zoo's tuned one
+    :return: the path of the yml file
+    """
+    path = _hyperparams_dir() / ("paper" if paper else "") / f"{algo}.yml"
+    if not path.is_file():
+        raise ValueError(f"no {'paper' if paper else 'tuned'} hyperparameter file for {algo!r}")
+    return path
+
+
+def register() -> None:
+    """Add the four variants to rl-zoo3's algorithm, sampler and converter tables (idempotent)."""
+    try:
+        from rl_zoo3 import hyperparams_opt, utils
+    except ImportError as error:
+        raise ImportError('the rl-zoo3 integration needs rl-zoo3: pip install "sb3-ppo-variants[zoo]"') from error
+    from sb3_ppo_variants.zoo.samplers import CONVERTERS, SAMPLERS
+
+    utils.ALGOS.update(VARIANTS)
+    hyperparams_opt.HYPERPARAMS_SAMPLER.update(SAMPLERS)
+    hyperparams_opt.HYPERPARAMS_CONVERTER.update(CONVERTERS)

@@ -1,0 +1,71 @@
+"""``python -m sb3_ppo_variants.zoo`` / ``sb3-ppo-zoo``: rl-zoo3's command line, with the four variants registered.
+
+    sb3-ppo-zoo train --algo ppo_adaptive_kl --env HalfCheetah-v5 --seed 1 -f logs
+    sb3-ppo-zoo train --algo ppo_clip --env Hopper-v5 --paper        # the paper's Table 3 setting
+    sb3-ppo-zoo enjoy --algo ppo_adaptive_kl --env HalfCheetah-v5 -f logs --no-render -n 1000
+    sb3-ppo-zoo train --algo ppo_fixed_kl --env CartPole-v1 -optimize --n-trials 20 \\
+        --storage sqlite:///tune.db --study-name fkl
+    sb3-ppo-zoo all_plots -a ppo ppo_clip ppo_adaptive_kl -e HalfCheetah -f logs
+
+Every rl-zoo3 script (train, enjoy, plot_train, plot_from_file, all_plots) and algorithm (ppo, a2c, trpo...) works as
+with ``python -m rl_zoo3.cli``. For our algorithms ``train`` reads this package's hyperparameter files unless
+``--conf-file`` is given; ``--paper`` (train only, any algorithm of Table 1 and ``ppo``) selects the paper's setting.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from sb3_ppo_variants.zoo import ZOO_KEYS, hyperparams_file, register
+
+SCRIPTS = ("train", "enjoy", "plot_train", "plot_from_file", "all_plots")
+
+
+def _option_value(args: list[str], *names: str) -> str | None:
+    """The value of the last ``--name value`` or ``--name=value`` among ``args``, or None."""
+    value = None
+    for i, arg in enumerate(args):
+        for name in names:
+            if arg == name and i + 1 < len(args):
+                value = args[i + 1]
+            elif arg.startswith(name + "="):
+                value = arg.split("=", 1)[1]
+    return value
+
+
+def zoo_arguments(argv: list[str]) -> list[str]:
+    """
+    Our command line turned into rl-zoo3's: ``--paper`` and, for our algorithms, the packaged yml become
+    ``--conf-file``. Other arguments pass through untouched.
+
+    :param argv: the arguments after the program name, script first
+    :return: the arguments for ``rl_zoo3.cli``
+    """
+    script, rest = argv[0], argv[1:]
+    if script not in SCRIPTS:
+        raise SystemExit(f"unknown script {script!r}; choose one of {', '.join(SCRIPTS)}")
+    paper = "--paper" in rest
+    rest = [arg for arg in rest if arg != "--paper"]
+    if paper and script != "train":
+        raise SystemExit("--paper only applies to train")
+    if script == "train" and _option_value(rest, "-conf", "--conf-file") is None:
+        algo = _option_value(rest, "--algo") or "ppo"
+        if paper or algo in ZOO_KEYS:
+            try:
+                rest += ["--conf-file", str(hyperparams_file(algo, paper=paper))]
+            except ValueError as error:
+                raise SystemExit(f"--paper: {error}") from error
+    return [script, *rest]
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__)
+        return
+    arguments = zoo_arguments(argv)
+    register()  # before rl-zoo3 builds its parser, whose --algo choices come from ALGOS
+    from rl_zoo3.cli import main as zoo_main
+
+    sys.argv = [sys.argv[0], *arguments]
+    zoo_main()

@@ -1,0 +1,197 @@
+"""rl-zoo3 integration end to end, through ``python -m sb3_ppo_variants.zoo`` in subprocesses."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+pytest.importorskip("rl_zoo3")
+
+from stable_baselines3 import PPO
+
+from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants.zoo import ZOO_KEYS, hyperparams_file
+from sb3_ppo_variants.zoo.cli import zoo_arguments
+from sb3_ppo_variants.zoo.hyperparams import (
+    MUJOCO_V5,
+    OBJECTIVE_KEYS,
+    VARIANT_KNOBS,
+    paper_entries,
+    variant_entry,
+    with_mujoco_v5,
+    zoo_ppo_hyperparams,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+CLASSES = {
+    "ppo": PPO,
+    "ppo_clip": PPOClip,
+    "ppo_adaptive_kl": PPOAdaptiveKL,
+    "ppo_fixed_kl": PPOFixedKL,
+    "ppo_no_clip": PPONoClip,
+}
+
+
+def zoo(*args: str, cwd: Path, succeed: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "sb3_ppo_variants.zoo", *args], cwd=cwd, capture_output=True, text=True, check=False
+    )
+    if succeed:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("algo", list(CLASSES))
+def test_train_save_enjoy(algo: str, tmp_path: Path) -> None:
+    zoo("train", "--algo", algo, "--env", "CartPole-v1", "-n", "2048", "--seed", "3", "-f", "logs", cwd=tmp_path)
+    zoo("enjoy", "--algo", algo, "--env", "CartPole-v1", "-f", "logs", "--no-render", "-n", "200", cwd=tmp_path)
+    model = CLASSES[algo].load(tmp_path / "logs" / algo / "CartPole-v1_1" / "CartPole-v1.zip")
+    assert type(model) is CLASSES[algo]
+    assert model.num_timesteps >= 2048
+    entry = yaml.safe_load(hyperparams_file(algo).read_text())["CartPole-v1"] if algo in ZOO_KEYS else {}
+    if algo == "ppo_fixed_kl":
+        assert model.kl_coef == entry["kl_coef"] == 3.0
+    if algo == "ppo_adaptive_kl":
+        assert model.kl_target == entry["kl_target"] == 0.01
+        assert model.kl_coef != 1.0  # adapted during training, and saved as adapted
+    if algo in ("ppo", "ppo_clip"):
+        # the zoo's CartPole clip_range is lin_0.2: 0.2 at the start of training
+        assert model.clip_range(1.0) == pytest.approx(0.2)
+    if algo in ("ppo_no_clip", "ppo_adaptive_kl", "ppo_fixed_kl"):
+        assert model.clip_range is None
+    assert model.n_envs == 8 and model.n_steps == 32  # the zoo's tuned CartPole entry, shared by all
+
+
+@pytest.mark.slow
+def test_paper_configuration(tmp_path: Path) -> None:
+    zoo("train", "--algo", "ppo_adaptive_kl", "--env", "CartPole-v1", "--paper", "-n", "2048", "-f", "logs", cwd=tmp_path)
+    model = PPOAdaptiveKL.load(tmp_path / "logs" / "ppo_adaptive_kl" / "CartPole-v1_1" / "CartPole-v1.zip")
+    assert (model.n_envs, model.n_steps, model.batch_size, model.n_epochs, model.gamma) == (1, 2048, 64, 10, 0.99)
+
+
+@pytest.mark.slow
+def test_schedule_strings_in_a_yml(tmp_path: Path) -> None:
+    """The zoo's schedule strings work for the KL variants' clip_range and learning_rate; their own knobs are floats,
+    and a schedule string there is refused with the argument's name before training."""
+    conf = tmp_path / "conf.yml"
+    conf.write_text(
+        "CartPole-v1:\n  n_envs: 2\n  n_steps: 64\n  policy: MlpPolicy\n  n_timesteps: 512\n"
+        "  learning_rate: lin_1e-3\n  clip_range: lin_0.3\n  kl_coef: 0.5\n"
+    )
+    zoo("train", "--algo", "ppo_fixed_kl", "--env", "CartPole-v1", "-f", "logs", "--conf-file", str(conf), cwd=tmp_path)
+    model = PPOFixedKL.load(tmp_path / "logs" / "ppo_fixed_kl" / "CartPole-v1_1" / "CartPole-v1.zip")
+    assert model.clip_range(1.0) == pytest.approx(0.3) and model.clip_range(0.5) == pytest.approx(0.15)
+    assert model.kl_coef == 0.5
+
+    conf.write_text(conf.read_text().replace("kl_coef: 0.5", "kl_coef: lin_1.0"))
+    args = ["train", "--algo", "ppo_fixed_kl", "--env", "CartPole-v1", "-f", "logs2", "--conf-file", str(conf)]
+    result = zoo(*args, cwd=tmp_path, succeed=False)
+    assert result.returncode != 0
+    assert "`kl_coef` must be a number" in result.stderr
+
+
+@pytest.mark.slow
+def test_optuna_two_trials_with_sqlite(tmp_path: Path) -> None:
+    zoo(
+        "train", "--algo", "ppo_adaptive_kl", "--env", "CartPole-v1", "-n", "1000", "-optimize", "--n-trials", "2",
+        "--storage", f"sqlite:///{tmp_path / 'tune.db'}", "--study-name", "akl", "--n-jobs", "1", "--sampler", "random",
+        "--pruner", "none", "--n-evaluations", "1", "--eval-episodes", "2", "-f", "logs", cwd=tmp_path,
+    )  # fmt: skip
+    import optuna
+
+    study = optuna.load_study(study_name="akl", storage=f"sqlite:///{tmp_path / 'tune.db'}")
+    assert len(study.trials) == 2
+    for trial in study.trials:
+        assert {"kl_target", "kl_coef"} <= set(trial.params)
+        assert "clip_range" not in trial.params  # not a knob of this variant
+        assert 1e-3 <= trial.params["kl_target"] <= 1e-1 and 0.1 <= trial.params["kl_coef"] <= 10
+
+
+def test_yml_files_agree_with_the_zoos_ppo_yml() -> None:
+    """Each variant's entry equals the zoo's PPO entry for the env on every non-objective key, so the four files
+    agree with each other and with ppo.yml; only the objective's knobs differ."""
+    zoo_entries = with_mujoco_v5(zoo_ppo_hyperparams())
+    files = {algo: yaml.safe_load(hyperparams_file(algo).read_text()) for algo in ZOO_KEYS}
+    for algo, entries in files.items():
+        assert set(entries) == set(zoo_entries), algo
+        for env, entry in entries.items():
+            shared = {k: v for k, v in entry.items() if k not in OBJECTIVE_KEYS}
+            assert shared == {k: v for k, v in zoo_entries[env].items() if k not in OBJECTIVE_KEYS}, (algo, env)
+            assert entry == variant_entry(zoo_entries[env], algo), (algo, env)
+            assert {k: entry[k] for k in VARIANT_KNOBS[algo]} == VARIANT_KNOBS[algo]
+    assert files["ppo_clip"] == {env: e for env, e in zoo_entries.items()}  # PPOClip is PPO: the very same file
+    for task in MUJOCO_V5:
+        assert f"{task}-v5" in files["ppo_no_clip"]
+    for algo in ["ppo", *ZOO_KEYS]:
+        assert yaml.safe_load(hyperparams_file(algo, paper=True).read_text()) == paper_entries(algo)
+
+
+def test_non_editable_install_finds_its_yml_files(tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        "import sb3_ppo_variants, sb3_ppo_variants.zoo as z; "
+        "print(sb3_ppo_variants.__file__); print(z.hyperparams_file('ppo_fixed_kl')); "
+        "print(z.hyperparams_file('ppo', paper=True))"
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env: dict[str, Any] = {"PYTHONPATH": str(target), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, check=True)
+    lines = out.stdout.split()
+    assert all(line.startswith(str(target)) for line in lines), lines
+
+
+def test_command_line_rewriting() -> None:
+    args = zoo_arguments(["train", "--algo", "ppo_no_clip", "--env", "Hopper-v5"])
+    assert args[-2:] == ["--conf-file", str(hyperparams_file("ppo_no_clip"))]
+    args = zoo_arguments(["train", "--algo=ppo", "--paper"])
+    assert args[-2:] == ["--conf-file", str(hyperparams_file("ppo", paper=True))] and "--paper" not in args
+    assert zoo_arguments(["train", "--algo", "ppo"]) == ["train", "--algo", "ppo"]  # stock zoo algos: zoo's own yml
+    assert zoo_arguments(["train", "--algo", "ppo_clip", "-conf", "x.yml"]) == [
+        "train",
+        "--algo",
+        "ppo_clip",
+        "-conf",
+        "x.yml",
+    ]
+    assert zoo_arguments(["enjoy", "--algo", "ppo_clip"]) == ["enjoy", "--algo", "ppo_clip"]
+    with pytest.raises(SystemExit, match="only applies to train"):
+        zoo_arguments(["enjoy", "--paper"])
+    with pytest.raises(SystemExit, match="--paper"):
+        zoo_arguments(["train", "--algo", "a2c", "--paper"])
+
+
+def test_console_script_and_stock_algorithms() -> None:
+    script = shutil.which("sb3-ppo-zoo", path=str(Path(sys.executable).parent))
+    assert script is not None, "the sb3-ppo-zoo console script is not installed"
+    assert "all_plots" in subprocess.run([script, "--help"], capture_output=True, text=True, check=True).stdout
+    from rl_zoo3.utils import ALGOS
+
+    from sb3_ppo_variants.zoo import register
+
+    register()
+    assert {"ppo", "a2c", "trpo", *ZOO_KEYS} <= set(ALGOS)
+    assert ALGOS["ppo_clip"] is PPOClip and ALGOS["ppo"] is PPO
