@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 import torch as th
@@ -130,10 +130,6 @@ class SurrogatePPO(OnPolicyAlgorithm):
         "MultiInputPolicy": MultiInputActorCriticPolicy,
     }
 
-    #: Whether the loss has the β·KL term. Set by the KL-penalty variants; decides whether a snapshot of the old
-    #: policy is kept.
-    uses_kl_penalty: ClassVar[bool] = False
-
     clip_range: Schedule | None
     clip_range_vf: Schedule | None
 
@@ -230,8 +226,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.clip_range_vf = clip_range_vf  # type: ignore[assignment]
         self.normalize_advantage = normalize_advantage
         self.target_kl = target_kl
-        # π_old for the KL term: a frozen copy of the policy, synced at the start of every update. Derived from
-        # the policy, so it is rebuilt by _setup_model and never saved.
+        # π_old for the KL term: a frozen copy of the policy, built by the first penalised update and synced at the
+        # start of every one. Derived from the policy, so _setup_model drops it and it is never saved.
         self._old_policy: ActorCriticPolicy | None = None
 
         if _init_setup_model:
@@ -243,15 +239,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             self.clip_range = FloatSchedule(self.clip_range)
         if self.clip_range_vf is not None:
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
-        if self.uses_kl_penalty:
-            # A second instance rather than a deepcopy: gSDE policies hold non-leaf tensors that cannot be copied.
-            # Its random initialisation is overwritten at every sync; fork_rng keeps it from shifting the seeded
-            # random stream that the rest of training draws from.
-            with th.random.fork_rng(devices=[]):
-                old_policy = self.policy_class(
-                    self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
-                )
-            self._old_policy = old_policy.to(self.device).requires_grad_(False)  # type: ignore[assignment]
+        self._old_policy = None
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_old_policy"]
@@ -394,10 +382,18 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     def _sync_old_policy(self) -> None:
         """Make π_old a copy of the current π_θ, before the first gradient step of the update."""
-        if self._old_policy is None:
-            raise RuntimeError(f"{type(self).__name__} has no snapshot of the old policy: was _setup_model() called?")
-        self._old_policy.load_state_dict(self.policy.state_dict())
-        self._old_policy.set_training_mode(self.policy.training)
+        old_policy = self._old_policy
+        if old_policy is None:
+            # A second instance rather than a deepcopy: gSDE policies hold non-leaf tensors that cannot be copied.
+            # Its random initialisation is overwritten below; fork_rng keeps it from shifting the seeded random
+            # stream that the rest of training draws from.
+            with th.random.fork_rng(devices=[]):
+                built = self.policy_class(
+                    self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
+                )
+            old_policy = self._old_policy = cast(ActorCriticPolicy, built.to(self.device).requires_grad_(False))
+        old_policy.load_state_dict(self.policy.state_dict())
+        old_policy.set_training_mode(self.policy.training)
 
     def _minibatch_kl(self, observations: PyTorchObs) -> th.Tensor:
         """

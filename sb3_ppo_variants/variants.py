@@ -6,7 +6,7 @@ Every class takes every argument of ``stable_baselines3.PPO`` with the same name
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import torch as th
 from stable_baselines3.common.buffers import RolloutBuffer
@@ -184,8 +184,6 @@ class PPOFixedKL(SurrogatePPO):
         clipping (Section 4; RLlib's default). None (default): no clipping, as in the paper's Table 1.
     """
 
-    uses_kl_penalty: ClassVar[bool] = True
-
     def __init__(
         self,
         policy: str | type[ActorCriticPolicy],
@@ -278,8 +276,6 @@ class PPOAdaptiveKL(SurrogatePPO):
     :param clip_range: optionally also clip the surrogate with this ε (the penalty "in addition to" clipping, as
         RLlib does by default). None (default): no clipping, as in the paper's Table 1.
     """
-
-    uses_kl_penalty: ClassVar[bool] = True
 
     def __init__(
         self,

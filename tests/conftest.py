@@ -19,6 +19,9 @@ from stable_baselines3.common.envs import (
     SimpleMultiObsEnv,
 )
 
+# Small MLPs run fastest on one thread, and two pytest-xdist workers on two cores must not oversubscribe them.
+th.set_num_threads(1)
+
 #: One small environment per action space the algorithms support.
 ACTION_SPACE_ENVS: dict[str, Callable[[], gym.Env]] = {
     "box": lambda: IdentityEnvBox(ep_length=20),
