@@ -102,7 +102,10 @@ def test_optuna_two_trials_with_sqlite(tmp_path: Path) -> None:
     zoo(
         "train", "--algo", "ppo_adaptive_kl", "--env", "CartPole-v1", "-n", "1000", "-optimize", "--n-trials", "2",
         "--storage", f"sqlite:///{tmp_path / 'tune.db'}", "--study-name", "akl", "--n-jobs", "1", "--sampler", "random",
-        "--pruner", "none", "--n-evaluations", "1", "--eval-episodes", "2", "-f", "logs", cwd=tmp_path,
+        "--pruner", "none", "--n-evaluations", "1", "--eval-episodes", "2", "-f", "logs",
+        # the random sampler is seeded by --seed: with 2, both trials draw small n_steps and few epochs (seconds, not
+        # the minutes that n_steps 4096 x 8 envs with minibatches of 4 would take)
+        "--seed", "2", cwd=tmp_path,
     )  # fmt: skip
     import optuna
 
