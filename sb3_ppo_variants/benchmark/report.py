@@ -328,7 +328,9 @@ def _markdown(
         "",
         f"Score of a run: mean return of its last {LAST_EPISODES} training episodes. Normalized: random policy "
         f"({RANDOM_EPISODES} episodes of uniform random actions) = 0, best run in this report = 1, per environment. "
-        "95% CIs: rliable stratified bootstrap over runs; IQM: interquartile mean of all runs.",
+        "95% CIs: rliable stratified bootstrap over runs; IQM: interquartile mean of all runs. The paper's best run was "
+        "the best over all of its 11 settings at 1M steps; here it is the best over the settings and budget of this "
+        "report, so compare the paper's column for ordering more than for value.",
         "",
         "## Average normalized score (the paper's Table 1 metric)",
         "",
