@@ -1,11 +1,12 @@
 """The results store: one SQLite file per benchmark folder, one transaction per finished run.
 
-A run is in the store completely or not at all (its row and its episodes are committed together), so a benchmark
+A run is in the store completely or not at all (one row, its episodes included, committed at once), so a benchmark
 killed at any moment loses at most the runs in flight, and re-running the same command skips what is stored.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -13,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -28,15 +31,8 @@ CREATE TABLE IF NOT EXISTS runs (
     wall_time REAL NOT NULL,
     fps REAL NOT NULL,
     finished_at TEXT NOT NULL,
-    host TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS episodes (
-    run_key TEXT NOT NULL REFERENCES runs(key),
-    idx INTEGER NOT NULL,
-    timestep INTEGER NOT NULL,
-    episode_return REAL NOT NULL,
-    length INTEGER NOT NULL,
-    PRIMARY KEY (run_key, idx)
+    host TEXT NOT NULL,
+    episodes BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS random_scores (
     env TEXT PRIMARY KEY,
@@ -46,6 +42,27 @@ CREATE TABLE IF NOT EXISTS random_scores (
     seed INTEGER NOT NULL
 );
 """
+
+
+def pack_episodes(episodes: list[tuple[int, float, int]]) -> bytes:
+    """Episodes as a compressed npz of three arrays (a run of short episodes has tens of thousands of them: a row
+    each would make the store, which is committed with the results, several times larger)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(
+        buffer,
+        timestep=np.array([e[0] for e in episodes], dtype=np.int64),
+        episode_return=np.array([e[1] for e in episodes], dtype=np.float64),
+        length=np.array([e[2] for e in episodes], dtype=np.int64),
+    )
+    return buffer.getvalue()
+
+
+def unpack_episodes(blob: bytes) -> list[tuple[int, float, int]]:
+    """The inverse of :func:`pack_episodes`."""
+    with np.load(io.BytesIO(blob)) as arrays:
+        return list(
+            zip(arrays["timestep"].tolist(), arrays["episode_return"].tolist(), arrays["length"].tolist(), strict=True)
+        )
 
 
 @dataclass
@@ -98,11 +115,10 @@ class ResultsStore:
             return {key for (key,) in db.execute("SELECT key FROM runs")}
 
     def add_run(self, result: RunResult) -> None:
-        """Store a finished run and its episodes atomically (replacing a previous copy of the same run)."""
+        """Store a finished run with its episodes, in one transaction (replacing a previous copy of the same run)."""
         with self._connect() as db:
-            db.execute("DELETE FROM episodes WHERE run_key = ?", (result.key,))
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     result.key,
                     result.setting,
@@ -117,22 +133,14 @@ class ResultsStore:
                     result.fps,
                     result.finished_at,
                     result.host,
+                    pack_episodes(result.episodes),
                 ),
-            )
-            db.executemany(
-                "INSERT INTO episodes VALUES (?, ?, ?, ?, ?)",
-                [(result.key, i, t, r, n) for i, (t, r, n) in enumerate(result.episodes)],
             )
 
     def runs(self) -> list[RunResult]:
         """Every stored run with its episodes, in a stable order."""
         with self._connect() as db:
             rows = db.execute("SELECT * FROM runs ORDER BY setting, env, seed, timesteps").fetchall()
-            episodes: dict[str, list[tuple[int, float, int]]] = {row[0]: [] for row in rows}
-            for key, t, r, n in db.execute(
-                "SELECT run_key, timestep, episode_return, length FROM episodes ORDER BY run_key, idx"
-            ):
-                episodes[key].append((t, r, n))
         return [
             RunResult(
                 key=row[0],
@@ -148,7 +156,7 @@ class ResultsStore:
                 fps=row[10],
                 finished_at=row[11],
                 host=row[12],
-                episodes=episodes[row[0]],
+                episodes=unpack_episodes(row[13]),
             )
             for row in rows
         ]

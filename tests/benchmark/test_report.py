@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from sb3_ppo_variants.benchmark.report import Aggregate, normalize, ordering_verdict, run_score
@@ -47,3 +49,13 @@ def test_ordering_verdict() -> None:
     assert "**holds** but the 95% CIs overlap" in lines[0]
     assert "≫ no clipping" in lines[1] and "**holds** with non-overlapping" in lines[1]
     assert "below the random policy" in lines[2] and "**holds**" in lines[2]
+
+
+def test_episodes_round_trip_through_the_store(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    run = _run([1.5, -2.25, 1e6])
+    store = ResultsStore(tmp_path)
+    store.add_run(run)
+    (stored,) = store.runs()
+    assert stored == run
