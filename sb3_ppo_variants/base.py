@@ -93,7 +93,7 @@ def _check_common_args(
     max_grad_norm: Any,
     target_kl: Any,
 ) -> None:
-    check_float_or_schedule("learning_rate", learning_rate)
+    check_float_or_schedule("learning_rate", learning_rate, allow_zero=True)
     check_int("n_steps", n_steps, low=1)
     # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440).
     check_int("batch_size", batch_size, low=2 if normalize_advantage else 1)

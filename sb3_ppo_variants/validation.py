@@ -70,7 +70,7 @@ def check_int(name: str, value: Any, *, low: int) -> int:
     return value
 
 
-def check_float_or_schedule(name: str, value: Any, *, allow_inf: bool = False) -> None:
+def check_float_or_schedule(name: str, value: Any, *, allow_inf: bool = False, allow_zero: bool = False) -> None:
     """
     Check a hyperparameter that is either a positive number or a schedule (a callable of the progress remaining).
 
@@ -79,6 +79,7 @@ def check_float_or_schedule(name: str, value: Any, *, allow_inf: bool = False) -
     :param name: the argument's name, for the message
     :param value: the value to check
     :param allow_inf: whether +inf is accepted (e.g. ``clip_range=inf``, which clips nothing)
+    :param allow_zero: whether 0 is accepted (e.g. ``learning_rate=0``, which SB3 accepts)
     """
     if callable(value):
         return
@@ -87,4 +88,4 @@ def check_float_or_schedule(name: str, value: Any, *, allow_inf: bool = False) -
             f"`{name}` must be a number or a callable schedule, got the string {value!r}"
             " (rl-zoo3 schedule strings such as 'lin_0.2' are converted by the zoo, not by the constructor)"
         )
-    check_float(name, value, low=0.0, low_inclusive=False, allow_inf=allow_inf)
+    check_float(name, value, low=0.0, low_inclusive=allow_zero, allow_inf=allow_inf)

@@ -54,7 +54,7 @@ CASES: list[tuple[type, dict[str, Any], type[Exception], str]] = [
     (PPOClip, dict(clip_range="lin_0.2"), TypeError, "schedule strings"),
     (PPOClip, dict(clip_range=None), ValueError, "PPONoClip"),
     (PPOClip, dict(clip_range_vf=0.0), ValueError, "`clip_range_vf`"),
-    (PPONoClip, dict(learning_rate=-1e-3), ValueError, "`learning_rate`"),
+    (PPONoClip, dict(learning_rate=-1e-3), ValueError, r"`learning_rate` must be in \[0.0, inf"),
     (PPONoClip, dict(n_steps=0), ValueError, "`n_steps` must be an int >= 1"),
     (PPONoClip, dict(n_steps=2.5), TypeError, "`n_steps` must be an int"),
     (PPONoClip, dict(batch_size=1), ValueError, "`batch_size` must be an int >= 2"),
@@ -87,3 +87,4 @@ def test_boundary_values_are_accepted() -> None:
     PPOFixedKL("MlpPolicy", ExplodingEnv(), kl_coef=0.0, n_steps=8, batch_size=8)
     PPOAdaptiveKL("MlpPolicy", ExplodingEnv(), kl_coef=0, kl_target=1e-6, n_steps=8, batch_size=8)
     PPONoClip("MlpPolicy", ExplodingEnv(), n_steps=8, batch_size=1, normalize_advantage=False)
+    PPOClip("MlpPolicy", ExplodingEnv(), learning_rate=0.0, n_steps=8, batch_size=8)  # SB3 accepts a frozen policy
