@@ -25,6 +25,8 @@ from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
 
+#: The reference row: stock stable_baselines3.PPO, which PPOClip (clip_0.2) reproduces bit for bit.
+REFERENCE = "sb3_ppo"
 LAST_EPISODES = 100
 RANDOM_EPISODES = 100
 BOOTSTRAP_REPS = 20_000
@@ -59,12 +61,14 @@ def normalize(scores: dict[str, dict[str, list[float]]], random: dict[str, float
 
 @dataclass
 class Aggregate:
+    """A setting's aggregate over its runs; the CIs are None when it has a single seed per env (no bootstrap)."""
+
     setting: str
     runs: int
     mean: float
-    mean_ci: tuple[float, float]
+    mean_ci: tuple[float, float] | None
     iqm: float
-    iqm_ci: tuple[float, float]
+    iqm_ci: tuple[float, float] | None
     paper: float | None
 
 
@@ -94,18 +98,28 @@ def aggregate(normalized: dict[str, dict[str, list[float]]], seed: int = 0) -> l
     result = []
     for setting, matrix in matrices.items():
         known = SETTINGS_BY_NAME.get(setting)
+        # Resampling one run per env always gives the same sample: report no interval rather than a zero-width one.
+        has_ci = matrix.shape[0] > 1
         result.append(
             Aggregate(
                 setting=setting,
                 runs=matrix.size,
                 mean=float(points[setting][0]),
-                mean_ci=(float(intervals[setting][0, 0]), float(intervals[setting][1, 0])),
+                mean_ci=(float(intervals[setting][0, 0]), float(intervals[setting][1, 0])) if has_ci else None,
                 iqm=float(points[setting][1]),
-                iqm_ci=(float(intervals[setting][0, 1]), float(intervals[setting][1, 1])),
+                iqm_ci=(float(intervals[setting][0, 1]), float(intervals[setting][1, 1])) if has_ci else None,
                 paper=None if known is None else known.paper_score,
             )
         )
     return sorted(result, key=lambda a: -a.mean)
+
+
+def incomplete_settings(normalized: dict[str, dict[str, list[float]]]) -> dict[str, list[str]]:
+    """Settings left out of the aggregate, with the envs they have no run on."""
+    envs = sorted(normalized)
+    settings = sorted({s for by_setting in normalized.values() for s in by_setting})
+    missing = {s: [env for env in envs if s not in normalized[env]] for s in settings}
+    return {s: m for s, m in missing.items() if m}
 
 
 def identical_runs(runs: list[RunResult], a: str, b: str) -> tuple[int, int]:
@@ -129,8 +143,12 @@ def ordering_verdict(aggregates: list[Aggregate], runs: list[RunResult]) -> list
     for upper, lower in itertools.pairwise(order):
         hi, lo = best[upper], best[lower]
         holds = hi.mean >= lo.mean
-        separated = hi.mean_ci[0] > lo.mean_ci[1] if holds else lo.mean_ci[0] > hi.mean_ci[1]
-        strength = "with non-overlapping 95% CIs" if separated else "but the 95% CIs overlap"
+        if hi.mean_ci is None or lo.mean_ci is None:
+            strength = "(one seed per environment: no confidence interval, so no claim of significance)"
+        elif (hi.mean_ci[0] > lo.mean_ci[1]) if holds else (lo.mean_ci[0] > hi.mean_ci[1]):
+            strength = "with non-overlapping 95% CIs"
+        else:
+            strength = "but the 95% CIs overlap"
         relation = "≫" if lower == "ppo_no_clip" else "≥"
         lines.append(
             f"- {FAMILIES[upper]} ({hi.setting}, {hi.mean:.2f}) {relation} {FAMILIES[lower]} ({lo.setting}, {lo.mean:.2f}): "
@@ -143,8 +161,8 @@ def ordering_verdict(aggregates: list[Aggregate], runs: list[RunResult]) -> list
     return lines or ["- not enough Table 1 families in these results to compare."]
 
 
-def _ci(ci: tuple[float, float]) -> str:
-    return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
+def _ci(ci: tuple[float, float] | None) -> str:
+    return "n/a (1 seed)" if ci is None else f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
 def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
@@ -159,7 +177,9 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     cols = min(4, len(envs))
     rows = (len(envs) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
-    colors = plt.get_cmap("tab20")
+    colors = plt.get_cmap("tab10")
+    # Stock PPO last, dashed and thin: it is bit-identical to clip_0.2 and would otherwise hide it.
+    settings = sorted(settings, key=lambda s: s == REFERENCE)
     for ax, env in zip(axes.flat, envs, strict=False):
         for i, setting in enumerate(settings):
             curves = [_binned(r, bins) for r in runs if r.env == env and r.setting == setting and r.episodes]
@@ -167,11 +187,14 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
                 continue
             x = curves[0][0]
             ys = np.array([c[1] for c in curves])
-            ax.plot(x, ys.mean(axis=0), label=setting, color=colors(i), lw=1.3)
-            ax.fill_between(x, ys.min(axis=0), ys.max(axis=0), color=colors(i), alpha=0.15)
+            style = {"color": "black", "ls": "--", "lw": 0.9} if setting == REFERENCE else {"color": colors(i % 10), "lw": 1.4}
+            ax.plot(x, ys.mean(axis=0), label=setting, **style)
+            if setting != REFERENCE:
+                ax.fill_between(x, ys.min(axis=0), ys.max(axis=0), color=colors(i % 10), alpha=0.15)
         ax.set_title(env)
         ax.set_xlabel("timesteps")
         ax.set_ylabel("training episode return")
+        ax.ticklabel_format(axis="x", style="sci", scilimits=(0, 0))
     for ax in list(axes.flat)[len(envs) :]:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -205,7 +228,9 @@ def aggregate_bars(aggregates: list[Aggregate], path: Path) -> None:
     fig, ax = plt.subplots(figsize=(max(5.0, 0.8 * len(aggregates) + 2), 4))
     x = np.arange(len(aggregates))
     means = [a.mean for a in aggregates]
-    errors = np.array([[a.mean - a.mean_ci[0], a.mean_ci[1] - a.mean] for a in aggregates]).T
+    errors = np.array(
+        [[0.0, 0.0] if a.mean_ci is None else [a.mean - a.mean_ci[0], a.mean_ci[1] - a.mean] for a in aggregates]
+    ).T
     ax.bar(x, means, yerr=errors, capsize=4, color="tab:blue", alpha=0.8, label="measured (95% CI)")
     paper = [(i, a.paper) for i, a in enumerate(aggregates) if a.paper is not None]
     if paper:
@@ -272,7 +297,8 @@ def make_report(folder: str | Path, timesteps: int | None = None, command: str |
         "aggregate": [a.__dict__ for a in aggregates],
     }
     atomic_write_json(folder / "aggregate.json", summary)
-    atomic_write_text(folder / "report.md", _markdown(runs, raw, random, aggregates, budget, command))
+    incomplete = incomplete_settings(normalized)
+    atomic_write_text(folder / "report.md", _markdown(runs, raw, random, aggregates, incomplete, budget, command))
     return summary
 
 
@@ -309,6 +335,7 @@ def _markdown(
     raw: dict[str, dict[str, list[float]]],
     random: dict[str, float],
     aggregates: list[Aggregate],
+    incomplete: dict[str, list[str]],
     budget: int,
     command: str | None,
 ) -> str:
@@ -340,9 +367,11 @@ def _markdown(
     for a in aggregates:
         paper = "" if a.paper is None else f"{a.paper:.2f}"
         out.append(f"| {a.setting} | {paper} | {a.mean:.2f} | {_ci(a.mean_ci)} | {a.iqm:.2f} | {_ci(a.iqm_ci)} | {a.runs} |")
+    for setting, envs_missing in incomplete.items():
+        out.append(f"\n{setting} is left out of the aggregate until it has run on {', '.join(envs_missing)}.")
     out += ["", "![aggregate](aggregate.png)", "", "## Does the paper's ordering hold?", ""]
     out += ordering_verdict(aggregates, runs)
-    n_pairs, n_same = identical_runs(runs, "sb3_ppo", "clip_0.2")
+    n_pairs, n_same = identical_runs(runs, REFERENCE, "clip_0.2")
     if n_pairs:
         verdict = "identical" if n_same == n_pairs else "NOT identical"
         out += [

@@ -59,3 +59,15 @@ def test_episodes_round_trip_through_the_store(tmp_path: Path) -> None:
     store.add_run(run)
     (stored,) = store.runs()
     assert stored == run
+
+
+def test_aggregate_ci_needs_two_seeds_and_incomplete_settings_are_named() -> None:
+    from sb3_ppo_variants.benchmark.report import aggregate, incomplete_settings
+
+    normalized = {"A": {"x": [0.5, 1.0], "y": [0.2]}, "B": {"x": [0.0, 0.5]}}
+    (x,) = aggregate(normalized)  # y has no run on B: left out
+    assert x.setting == "x" and x.runs == 4 and x.mean == pytest.approx(0.5)
+    assert x.mean_ci is not None and x.mean_ci[0] <= 0.5 <= x.mean_ci[1]
+    assert incomplete_settings(normalized) == {"y": ["B"]}
+    (single,) = aggregate({"A": {"x": [0.5]}, "B": {"x": [1.0]}})
+    assert single.mean_ci is None and single.iqm_ci is None  # one run per env: no bootstrap interval
