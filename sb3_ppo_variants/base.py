@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
@@ -24,11 +24,11 @@ from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, PyTorchObs, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from torch.nn import functional as F
 
-from sb3_ppo_variants.kl import Captured, capture, kl_divergence
+from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, select
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
 
@@ -226,9 +226,6 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.clip_range_vf = clip_range_vf  # type: ignore[assignment]
         self.normalize_advantage = normalize_advantage
         self.target_kl = target_kl
-        # π_old for the KL term: a frozen copy of the policy, built by the first penalised update and synced at the
-        # start of every one. Derived from the policy, so _setup_model drops it and it is never saved.
-        self._old_policy: ActorCriticPolicy | None = None
 
         if _init_setup_model:
             self._setup_model()
@@ -239,10 +236,6 @@ class SurrogatePPO(OnPolicyAlgorithm):
             self.clip_range = FloatSchedule(self.clip_range)
         if self.clip_range_vf is not None:
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
-        self._old_policy = None
-
-    def _excluded_save_params(self) -> list[str]:
-        return [*super()._excluded_save_params(), "_old_policy"]
 
     # -- What a variant changes ---------------------------------------------------------------------------------------
 
@@ -277,8 +270,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         # Variants that do not clip still report how often PPO-Clip's ε = 0.2 would have clipped.
         clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
         kl_coef = self._kl_coef_for_update()
-        if kl_coef is not None:
-            self._sync_old_policy()
+        # π_old(·|s) for every state of the rollout, taken before the first gradient step of the update (eq. 8)
+        old_distribution: Captured | None = None
 
         entropy_losses = []
         pg_losses, value_losses = [], []
@@ -287,6 +280,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         continue_training = True
         for epoch in range(self.n_epochs):
             approx_kl_divs = []
+            permutation = self._peek_permutation() if kl_coef is not None else None
             for minibatch, rollout_data in enumerate(self.rollout_buffer.get(self.batch_size)):
                 actions = rollout_data.actions
                 if isinstance(self.action_space, spaces.Discrete):
@@ -309,8 +303,16 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
                 if kl_coef is not None:
+                    assert permutation is not None
+                    # evaluate_actions has just left π_θ(·|s) on policy.action_dist: capture it before any other
+                    # forward pass overwrites it (pitfall 3)
+                    new_distribution = capture(self.policy.action_dist)
+                    if old_distribution is None:  # the first minibatch: no gradient step yet, θ is still θ_old
+                        old_distribution = self._rollout_distribution()
+                    indices = self._minibatch_indices(permutation, minibatch, rollout_data.old_log_prob)
+                    kl = kl_divergence(select(old_distribution, indices), new_distribution).mean()
                     # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
-                    policy_loss = policy_loss + kl_coef * self._minibatch_kl(rollout_data.observations)
+                    policy_loss = policy_loss + kl_coef * kl
 
                 if self.clip_range_vf is None:
                     # No clipping
@@ -376,44 +378,27 @@ class SurrogatePPO(OnPolicyAlgorithm):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self._end_update(clip_range, clip_range_vf if self.clip_range_vf is not None else None, kl_coef)
+        self._end_update(clip_range, clip_range_vf if self.clip_range_vf is not None else None, kl_coef, old_distribution)
 
-    # -- Helpers of the KL term ---------------------------------------------------------------------------------------
+    # -- End of an update ---------------------------------------------------------------------------------------------
 
-    def _sync_old_policy(self) -> None:
-        """Make π_old a copy of the current π_θ, before the first gradient step of the update."""
-        old_policy = self._old_policy
-        if old_policy is None:
-            # A second instance rather than a deepcopy: gSDE policies hold non-leaf tensors that cannot be copied.
-            # Its random initialisation is overwritten below; fork_rng keeps it from shifting the seeded random
-            # stream that the rest of training draws from.
-            with th.random.fork_rng(devices=[]):
-                built = self.policy_class(
-                    self.observation_space, self.action_space, self.lr_schedule, use_sde=self.use_sde, **self.policy_kwargs
-                )
-            old_policy = self._old_policy = cast(ActorCriticPolicy, built.to(self.device).requires_grad_(False))
-        old_policy.load_state_dict(self.policy.state_dict())
-        old_policy.set_training_mode(self.policy.training)
-
-    def _minibatch_kl(self, observations: PyTorchObs) -> th.Tensor:
-        """
-        Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over a minibatch, differentiable in θ.
-
-        It reads π_θ(·|s) from ``policy.action_dist``, where ``evaluate_actions`` has just left it, instead of running
-        the actor a second time; it is captured before the old policy's forward pass (pitfall 3).
-        """
-        new_distribution = capture(self.policy.action_dist)
-        return kl_divergence(self._old_distribution(observations), new_distribution).mean()
-
-    def _end_update(self, clip_range: float | None, clip_range_vf: float | None, kl_coef: float | None) -> None:
+    def _end_update(
+        self,
+        clip_range: float | None,
+        clip_range_vf: float | None,
+        kl_coef: float | None,
+        old_distribution: Captured | None,
+    ) -> None:
         """Log the update's coefficients; with a penalty, measure d over the rollout and let the variant adapt β."""
         if clip_range is not None:
             self.logger.record("train/clip_range", clip_range)
         if clip_range_vf is not None:
             self.logger.record("train/clip_range_vf", clip_range_vf)
-        if kl_coef is None:
+        if kl_coef is None or old_distribution is None:
             return
-        rollout_kl = self._rollout_kl()
+        # d (Section 4): the KL of the whole rollout with the updated parameters, not the noisy minibatch KLs seen
+        # during the update (pitfall 4)
+        rollout_kl = kl_divergence(old_distribution, self._rollout_distribution()).mean().item()
         if not math.isfinite(rollout_kl):
             raise FloatingPointError(
                 f"{type(self).__name__}: KL[π_old ‖ π_θ] over the rollout is {rollout_kl} after the update at timestep "
@@ -423,28 +408,47 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.logger.record("train/kl_coef", kl_coef)
         self._after_update(rollout_kl)
 
-    def _old_distribution(self, observations: PyTorchObs) -> Captured:
-        """π_old(·|s) for a batch of observations, with no gradient (the old policy is a constant of eq. 8)."""
-        assert self._old_policy is not None  # synced at the start of train()
-        with th.no_grad():
-            return capture(self._old_policy.get_distribution(observations))
+    # -- Helpers of the KL term ---------------------------------------------------------------------------------------
 
-    def _rollout_kl(self) -> float:
+    def _rollout_distribution(self) -> Captured:
         """
-        d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over every state of the rollout, with the current parameters.
-
-        The adaptive rule (Section 4) needs the KL of the whole batch after the update, not the noisy minibatch KLs
-        seen during it (pitfall 4). The buffer is read in order, so no random number is drawn.
+        π_θ(·|s) for every state of the (flattened) rollout, in the buffer's order, with the current parameters and
+        no gradient. Evaluated once before the first step of an update, it is π_old for the whole update: one batched
+        forward pass instead of one per minibatch, and no copy of the policy to keep in sync. The buffer is read in
+        order, so no random number is drawn.
         """
         buffer_size = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
-        total = 0.0
+        chunk = max(self.batch_size, 1024)  # bounded, for image observations
+        chunks = []
         with th.no_grad():
-            for start in range(0, buffer_size, self.batch_size):
-                indices = np.arange(start, min(start + self.batch_size, buffer_size))
+            for start in range(0, buffer_size, chunk):
+                indices = np.arange(start, min(start + chunk, buffer_size))
                 observations = self.rollout_buffer._get_samples(indices).observations
-                new_distribution = capture(self.policy.get_distribution(observations))
-                total += kl_divergence(self._old_distribution(observations), new_distribution).sum().item()
-        return total / buffer_size
+                chunks.append(capture(self.policy.get_distribution(observations)))
+        return concatenate(chunks)
+
+    def _peek_permutation(self) -> np.ndarray:
+        """
+        The permutation that the coming ``rollout_buffer.get()`` will draw: SB3's buffers shuffle with
+        ``np.random.permutation(buffer_size * n_envs)``, so a copy of numpy's global generator draws the same one
+        without consuming anything from it.
+        """
+        generator = np.random.RandomState()
+        generator.set_state(np.random.get_state())
+        return generator.permutation(self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs)
+
+    def _minibatch_indices(self, permutation: np.ndarray, minibatch: int, old_log_prob: th.Tensor) -> th.Tensor:
+        """Positions in the rollout of the minibatch's samples; checked against the buffer once per epoch."""
+        indices = permutation[minibatch * self.batch_size : (minibatch + 1) * self.batch_size]
+        if minibatch == 0:
+            expected = self.rollout_buffer.log_probs.reshape(-1)[indices]
+            if not np.array_equal(old_log_prob.cpu().numpy(), expected):
+                raise RuntimeError(
+                    f"{type(self).__name__}: the rollout buffer ({type(self.rollout_buffer).__name__}) did not sample "
+                    "minibatches with np.random.permutation as SB3's RolloutBuffer does, so the KL penalty cannot "
+                    "match samples with their old action distributions. Use a buffer whose get() shuffles like SB3's."
+                )
+        return th.as_tensor(indices, device=self.device)
 
     def _check_finite(self, what: str, value: float, epoch: int, minibatch: int) -> None:
         if math.isfinite(value):

@@ -4,37 +4,99 @@ The paper's penalty (eq. 8) and its adaptive rule (Section 4) use the KL from th
 whole action distributions, analytically. Three mistakes are easy to make with SB3's helpers, and this module avoids
 each (../shared/paper-notes.md, pitfalls 1-3):
 
-1. direction: ``torch.distributions.kl_divergence(p, q)`` is KL(p ‖ q); we always pass (old, new);
-2. action dimensions: for DiagGaussian, gSDE and Bernoulli, torch returns one KL per action dimension; the KL of the
-   joint (factorised) distribution is their sum, so we sum everything but the batch dimension;
+1. direction: :func:`kl_divergence` takes (old, new) and returns KL(old ‖ new);
+2. action dimensions: for DiagGaussian, gSDE and Bernoulli there is one KL per action dimension; the KL of the joint
+   (factorised) distribution is their sum, so we sum everything but the batch dimension;
 3. aliasing: an SB3 ``Distribution`` is a mutable wrapper that the policy reuses on every call, so holding it across
-   two forward passes silently compares a distribution with itself. :func:`capture` takes the underlying torch
-   distributions, which are new objects on every call and are not touched by later ones.
+   two forward passes silently compares a distribution with itself. :func:`capture` copies out the parameter tensors
+   it holds right now, which later calls do not touch.
+
+A captured distribution is a tuple of :class:`Params`, one per independent sub-space, and can be indexed by state
+(:func:`select`), so that π_old can be evaluated once for a whole rollout and sliced per minibatch.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch as th
 from stable_baselines3.common.distributions import Distribution, MultiCategoricalDistribution
 from torch.nn import functional as F
 
-#: The torch distributions behind one SB3 ``Distribution``: one per sub-space (MultiDiscrete), otherwise exactly one.
-Captured = tuple[th.distributions.Distribution, ...]
+
+class Params(NamedTuple):
+    """The parameters of one factorised action distribution, batch first.
+
+    ``family`` is ``normal`` (``a`` = mean, ``b`` = std; DiagGaussian and gSDE), ``categorical`` (``a`` = normalised
+    log-probabilities) or ``bernoulli`` (``a`` = logits); ``b`` is unused for the last two.
+    """
+
+    family: str
+    a: th.Tensor
+    b: th.Tensor | None = None
+
+
+#: One :class:`Params` per independent sub-space (several for MultiDiscrete, otherwise one).
+Captured = tuple[Params, ...]
+
+
+def params_of(distribution: th.distributions.Distribution) -> Params:
+    """
+    The parameters of a torch distribution as SB3's policies build them.
+
+    :param distribution: a Normal, Categorical or Bernoulli
+    :return: its parameters
+    """
+    if isinstance(distribution, th.distributions.Normal):
+        return Params("normal", distribution.loc, distribution.scale)
+    if isinstance(distribution, th.distributions.Categorical):
+        return Params("categorical", distribution.logits)
+    if isinstance(distribution, th.distributions.Bernoulli):
+        return Params("bernoulli", distribution.logits)
+    raise TypeError(f"no analytic KL for {type(distribution).__name__}: SB3's policies build Normal, Categorical, Bernoulli")
 
 
 def capture(distribution: Distribution) -> Captured:
     """
-    Take the torch distribution(s) an SB3 ``Distribution`` holds right now, so a later forward pass of the same
-    policy (which overwrites ``distribution.distribution``) cannot change them.
+    Take the parameters an SB3 ``Distribution`` holds right now, so a later forward pass of the same policy (which
+    overwrites ``distribution.distribution``) cannot change them.
 
     :param distribution: an SB3 distribution on which ``proba_distribution`` has just been called
-    :return: the torch distributions, one per independent sub-space
+    :return: the parameters, one :class:`Params` per independent sub-space
     """
     if isinstance(distribution, MultiCategoricalDistribution):
-        return tuple(distribution.distribution)
+        return tuple(params_of(d) for d in distribution.distribution)
     if distribution.distribution is None:
         raise ValueError(f"{type(distribution).__name__} holds no distribution yet: call the policy on observations first")
-    return (distribution.distribution,)  # type: ignore[return-value]
+    return (params_of(distribution.distribution),)  # type: ignore[arg-type]
+
+
+def select(captured: Captured, indices: th.Tensor) -> Captured:
+    """
+    The distributions of the states at ``indices``.
+
+    :param captured: distributions of a batch of states
+    :param indices: positions in that batch
+    :return: the selected distributions
+    """
+    return tuple(Params(p.family, p.a[indices], None if p.b is None else p.b[indices]) for p in captured)
+
+
+def concatenate(chunks: list[Captured]) -> Captured:
+    """
+    Distributions of consecutive batches of states joined into one batch.
+
+    :param chunks: the batches, in order
+    :return: one batch
+    """
+    return tuple(
+        Params(
+            parts[0].family,
+            th.cat([p.a for p in parts]),
+            None if parts[0].b is None else th.cat([p.b for p in parts if p.b is not None]),
+        )
+        for parts in zip(*chunks, strict=True)
+    )
 
 
 def kl_divergence(old: Captured, new: Captured) -> th.Tensor:
@@ -60,30 +122,26 @@ def kl_divergence(old: Captured, new: Captured) -> th.Tensor:
     return per_space[0] if len(per_space) == 1 else th.stack(per_space, dim=1).sum(dim=1)
 
 
-def _elementwise_kl(p: th.distributions.Distribution, q: th.distributions.Distribution) -> th.Tensor:
+def _elementwise_kl(p: Params, q: Params) -> th.Tensor:
     """
     KL[p ‖ q] for the families SB3's policies produce, in closed form.
 
     torch's registered Categorical and Bernoulli KLs patch the cases p = 0 and q = 0 with boolean-mask assignments,
     which cost more than the rest of the penalty on small CPU batches (and in the backward pass). With finite
     logits, as a policy network produces, written in log-space these cases need no patching: p = 0 contributes 0 and
-    q -> 0 gives a large, finite KL. Other families fall back to torch.
+    q -> 0 gives a large, finite KL.
     """
-    if type(p) is not type(q):
-        raise ValueError(f"cannot compare a {type(p).__name__} with a {type(q).__name__}")
-    if isinstance(p, th.distributions.Normal):
-        assert isinstance(q, th.distributions.Normal)
-        var_ratio = (p.scale / q.scale).pow(2)
-        mean_term = ((p.loc - q.loc) / q.scale).pow(2)
+    if p.family != q.family:
+        raise ValueError(f"cannot compare a {p.family} with a {q.family} distribution")
+    if p.family == "normal":
+        assert p.b is not None and q.b is not None  # a normal always has its std
+        var_ratio = (p.b / q.b).pow(2)
+        mean_term = ((p.a - q.a) / q.b).pow(2)
         return 0.5 * (var_ratio + mean_term - 1 - var_ratio.log())
-    if isinstance(p, th.distributions.Categorical):
-        assert isinstance(q, th.distributions.Categorical)
-        # .logits are normalised log-probabilities
-        return (p.probs * (p.logits - q.logits)).sum(dim=-1)
-    if isinstance(p, th.distributions.Bernoulli):
-        assert isinstance(q, th.distributions.Bernoulli)
-        # log p(1) = -softplus(-logit), log p(0) = -softplus(logit)
-        log_ratio_one = F.softplus(-q.logits) - F.softplus(-p.logits)
-        log_ratio_zero = F.softplus(q.logits) - F.softplus(p.logits)
-        return p.probs * log_ratio_one + (1 - p.probs) * log_ratio_zero
-    return th.distributions.kl_divergence(p, q)
+    if p.family == "categorical":
+        return (p.a.exp() * (p.a - q.a)).sum(dim=-1)
+    # bernoulli: log p(1) = -softplus(-logit), log p(0) = -softplus(logit)
+    log_ratio_one = F.softplus(-q.a) - F.softplus(-p.a)
+    log_ratio_zero = F.softplus(q.a) - F.softplus(p.a)
+    prob_one = th.sigmoid(p.a)
+    return prob_one * log_ratio_one + (1 - prob_one) * log_ratio_zero

@@ -3,16 +3,21 @@ stop on non-finite values."""
 
 from __future__ import annotations
 
+import copy
 import itertools
+from collections.abc import Generator
 from typing import Any
 
+import numpy as np
 import pytest
 import torch as th
+from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.logger import configure
+from stable_baselines3.common.type_aliases import RolloutBufferSamples
 
 import sb3_ppo_variants.base as base
 from sb3_ppo_variants import PPOAdaptiveKL, PPOFixedKL
-from sb3_ppo_variants.kl import Captured, kl_divergence
+from sb3_ppo_variants.kl import Captured, capture, kl_divergence
 from sb3_ppo_variants.objectives import adapt_kl_coef
 from tests.conftest import params_of
 
@@ -33,36 +38,56 @@ def test_minibatch_kl_is_zero_before_the_first_step_and_positive_after(
     model = PPOFixedKL("MlpPolicy", env_id, learning_rate=1e-3, **small_kwargs)
     per_update = small_kwargs["n_epochs"] * small_kwargs["n_steps"] // small_kwargs["batch_size"]
     model.learn(2 * small_kwargs["n_steps"])
-    minibatch_kls = [seen[i : i + per_update] for i in range(0, len(seen), per_update + 2)]  # +2: rollout KL chunks
+    minibatch_kls = [seen[i : i + per_update] for i in range(0, len(seen), per_update + 1)]  # +1: the rollout KL
     assert len(minibatch_kls) == 2
     for kls in minibatch_kls:
         assert kls[0] == 0.0  # the snapshot is taken before the first gradient step of every update
         assert all(kl > 0 for kl in kls[1:])
 
 
-def test_old_policy_gets_no_gradient(small_kwargs: dict[str, Any]) -> None:
-    model = PPOFixedKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
-    assert model._old_policy is not None
-    assert all(not p.requires_grad and p.grad is None for p in model._old_policy.parameters())
+def test_old_distribution_is_a_constant_of_the_update(monkeypatch: pytest.MonkeyPatch, small_kwargs: dict[str, Any]) -> None:
+    """π_old carries no gradient and is the same tensors for every minibatch of an update."""
+    olds: list[Captured] = []
+
+    def recording_kl(old: Captured, new: Captured) -> th.Tensor:
+        olds.append(old)
+        return kl_divergence(old, new)
+
+    monkeypatch.setattr(base, "kl_divergence", recording_kl)
+    PPOFixedKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
+    assert all(not p.a.requires_grad and not p.b.requires_grad for old in olds for p in old)  # type: ignore[union-attr]
+    rollout_old = olds[-1]  # the post-update KL compares the whole rollout's π_old with the new policy
+    assert rollout_old[0].a.shape[0] == 64
 
 
-def test_rollout_kl_is_zero_against_a_fresh_snapshot_and_matches_a_direct_computation(
-    small_kwargs: dict[str, Any],
-) -> None:
-    model = PPOAdaptiveKL("MlpPolicy", "Pendulum-v1", **small_kwargs).learn(64)
-    model._sync_old_policy()
-    assert model._rollout_kl() == 0.0
-    with th.no_grad():
-        for p in model.policy.parameters():
-            p.add_(0.01 * th.randn_like(p))
-    # the same quantity computed in one pass over all the rollout's observations
+def test_rollout_kl_matches_a_direct_computation(small_kwargs: dict[str, Any]) -> None:
+    """train/kl is the mean over every state of the rollout of KL[π_old ‖ π_θ], π_old being the policy before the
+    update: recompute it from a copy of the policy saved before train()."""
+    model = PPOAdaptiveKL("MlpPolicy", "Pendulum-v1", learning_rate=1e-3, **small_kwargs).learn(64)
+    model.set_logger(configure(None, ["csv"]))
+    before = copy.deepcopy(model.policy)
+    model.train()  # a second update on the same rollout
     obs = th.as_tensor(model.rollout_buffer.observations).reshape(-1, 3)
     with th.no_grad():
-        old = (model._old_policy.get_distribution(obs).distribution,)  # type: ignore[union-attr]
-        new = (model.policy.get_distribution(obs).distribution,)
+        old = capture(before.get_distribution(obs))
+        new = capture(model.policy.get_distribution(obs))
     expected = kl_divergence(old, new).mean().item()
     assert expected > 0
-    assert model._rollout_kl() == pytest.approx(expected, rel=1e-5)
+    assert model.logger.name_to_value["train/kl"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_custom_buffer_that_samples_differently_is_refused(small_kwargs: dict[str, Any]) -> None:
+    """The KL term pairs each sample with its old distribution by position; a buffer that shuffles with another
+    generator would silently pair the wrong ones, so it is refused."""
+
+    class ReversedBuffer(RolloutBuffer):
+        def get(self, batch_size: int | None = None) -> Generator[RolloutBufferSamples, None, None]:
+            np.random.permutation(self.buffer_size * self.n_envs)  # draws like SB3, then ignores it
+            yield from super().get(batch_size)
+
+    model = PPOFixedKL("MlpPolicy", "Pendulum-v1", rollout_buffer_class=ReversedBuffer, **small_kwargs)
+    with pytest.raises(RuntimeError, match="did not sample minibatches"):
+        model.learn(64)
 
 
 def test_adaptive_beta_follows_the_rule_once_per_update(small_kwargs: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ from stable_baselines3.common.distributions import (
 )
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from sb3_ppo_variants.kl import capture, kl_divergence
+from sb3_ppo_variants.kl import capture, concatenate, kl_divergence, params_of, select
 
 th.manual_seed(0)
 BATCH = 7
@@ -95,8 +95,8 @@ def test_gsde_matches_gaussian_closed_form(squash_output: bool) -> None:
     with th.no_grad():
         old_d, new_d = (capture(p.get_distribution(obs)) for p in policies)
     (old,), (new,) = old_d, new_d
-    assert isinstance(old, th.distributions.Normal) and isinstance(new, th.distributions.Normal)
-    expected = gaussian_kl(old.loc, old.scale, new.loc, new.scale)
+    assert old.family == new.family == "normal" and old.b is not None and new.b is not None
+    expected = gaussian_kl(old.a, old.b, new.a, new.b)
     assert (expected > 0).all()
     th.testing.assert_close(kl_divergence(old_d, new_d), expected)
 
@@ -132,10 +132,24 @@ def test_closed_forms_agree_with_torch_including_near_zero_probabilities(scale: 
     l1, l2 = th.randn(BATCH, 4) * scale, th.randn(BATCH, 4) * scale
     for family in (th.distributions.Categorical, th.distributions.Bernoulli):
         p, q = family(logits=l1), family(logits=l2)
-        ours = kl_divergence((p,), (q,))
+        ours = kl_divergence((params_of(p),), (params_of(q),))
         reference = th.distributions.kl_divergence(p, q)
         reference = reference.sum(-1) if reference.dim() > 1 else reference
         assert th.isfinite(ours).all()
         finite = th.isfinite(reference)
         assert finite.any()
         th.testing.assert_close(ours[finite], reference[finite], rtol=1e-4, atol=1e-4)
+
+
+def test_select_and_concatenate_keep_each_state_with_its_distribution() -> None:
+    dims = [2, 3]
+    logits = th.randn(BATCH, sum(dims))
+    whole = capture(MultiCategoricalDistribution(dims).proba_distribution(logits))
+    gaussian = capture(DiagGaussianDistribution(2).proba_distribution(th.randn(BATCH, 2), th.zeros(2)))
+    indices = th.tensor([5, 0, 3])
+    for captured in (whole, gaussian):
+        parts = concatenate([select(captured, th.arange(0, 4)), select(captured, th.arange(4, BATCH))])
+        assert th.equal(kl_divergence(parts, captured), th.zeros(BATCH))
+        assert all(th.equal(p.a, q.a[indices]) for p, q in zip(select(captured, indices), captured, strict=True))
+    with pytest.raises(TypeError, match="no analytic KL"):
+        params_of(th.distributions.Beta(th.ones(2), th.ones(2)))
