@@ -273,6 +273,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         # π_old(·|s) for every state of the rollout, taken before the first gradient step of the update (eq. 8)
         old_distribution: Captured | None = None
 
+        # Listed once: Module.parameters() walks every submodule, once per minibatch in SB3 (same tensors, same order).
+        parameters = list(self.policy.parameters())
         entropy_losses = []
         pg_losses, value_losses = [], []
         clip_fractions = []
@@ -356,7 +358,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 self.policy.optimizer.zero_grad()
                 loss.backward()
                 # Clip grad norm
-                grad_norm = th.nn.utils.clip_grad_norm_(self.policy.parameters(), self.max_grad_norm)
+                grad_norm = th.nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
                 self._check_finite("gradient norm", grad_norm.item(), epoch, minibatch)
                 self.policy.optimizer.step()
 
