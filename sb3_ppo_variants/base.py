@@ -265,8 +265,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         # Update optimizer learning rate
         self._update_learning_rate(self.policy.optimizer)
         clip_range = None if self.clip_range is None else self.clip_range(self._current_progress_remaining)
-        if self.clip_range_vf is not None:
-            clip_range_vf = self.clip_range_vf(self._current_progress_remaining)
+        clip_range_vf = None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
         # Variants that do not clip still report how often PPO-Clip's ε = 0.2 would have clipped.
         clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
         kl_coef = self._kl_coef_for_update()
@@ -316,7 +315,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
                     policy_loss = policy_loss + kl_coef * kl
 
-                if self.clip_range_vf is None:
+                if clip_range_vf is None:
                     # No clipping
                     values_pred = values
                 else:
@@ -380,7 +379,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             self.logger.record("train/std", th.exp(self.policy.log_std).mean().item())
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
-        self._end_update(clip_range, clip_range_vf if self.clip_range_vf is not None else None, kl_coef, old_distribution)
+        self._end_update(clip_range, clip_range_vf, kl_coef, old_distribution)
 
     # -- End of an update ---------------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""The shared loop's KL machinery: the old-policy snapshot, the post-update KL, the beta rule in training, and the
+"""The shared loop's KL machinery: π_old evaluated once per update, the post-update KL, the beta rule in training, and the
 stop on non-finite values."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.conftest import params_of
 def test_minibatch_kl_is_zero_before_the_first_step_and_positive_after(
     env_id: str, monkeypatch: pytest.MonkeyPatch, small_kwargs: dict[str, Any]
 ) -> None:
-    """If π_old aliased π_θ (pitfall 3) every KL would be 0; if the snapshot were stale it would not start at 0."""
+    """If π_old aliased π_θ (pitfall 3) every KL would be 0; if π_old were stale it would not start at 0."""
     seen: list[float] = []
 
     def recording_kl(old: Captured, new: Captured) -> th.Tensor:
@@ -41,7 +41,7 @@ def test_minibatch_kl_is_zero_before_the_first_step_and_positive_after(
     minibatch_kls = [seen[i : i + per_update] for i in range(0, len(seen), per_update + 1)]  # +1: the rollout KL
     assert len(minibatch_kls) == 2
     for kls in minibatch_kls:
-        assert kls[0] == 0.0  # the snapshot is taken before the first gradient step of every update
+        assert kls[0] == 0.0  # π_old is taken before the first gradient step of every update
         assert all(kl > 0 for kl in kls[1:])
 
 

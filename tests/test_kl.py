@@ -102,7 +102,7 @@ def test_gsde_matches_gaussian_closed_form(squash_output: bool) -> None:
 
 
 def test_capture_survives_the_next_forward_pass_of_the_same_policy() -> None:
-    """The SB3 Distribution object is reused by the policy (pitfall 3); the captured torch distributions are not."""
+    """The SB3 Distribution object is reused by the policy (pitfall 3); the captured parameter tensors are not."""
     obs_space = spaces.Box(-1, 1, (4,), dtype=np.float32)
     policy = ActorCriticPolicy(obs_space, spaces.Discrete(3), lambda _: 1e-3)
     obs = th.randn(BATCH, 4)

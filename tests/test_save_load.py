@@ -55,7 +55,7 @@ def test_save_load_roundtrip_and_continue(cls: type, tmp_path: Path, small_kwarg
 
 
 def test_loaded_adaptive_model_continues_exactly_like_the_original(tmp_path: Path, small_kwargs: dict[str, Any]) -> None:
-    """Saving in the middle of training loses nothing the adaptive rule needs: beta and the old-policy snapshot come
+    """Saving in the middle of training loses nothing the adaptive rule needs: beta comes
     back, so the next update after load equals the next update without the save."""
     model = PPOAdaptiveKL("MlpPolicy", "CartPole-v1", learning_rate=1e-3, **small_kwargs).learn(128)
     model.save(tmp_path / "model")
