@@ -16,18 +16,31 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable, Iterator
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticPolicy, BasePolicy, MultiInputActorCriticPolicy
-from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
+from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance
+from stable_baselines3.common.vec_env import VecEnv
 from torch.nn import functional as F
 
+from sb3_ppo_variants.fast import (
+    PolicyEvaluator,
+    clip_grad_norm,
+    distribution_checks,
+    fused_adam,
+    fused_adam_step,
+    make_evaluator,
+)
+from sb3_ppo_variants.fast import collect as fast_collect
+from sb3_ppo_variants.fast import minibatches as fast_minibatches
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, select
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
@@ -68,7 +81,11 @@ COMMON_PARAMS_DOC = """:param policy: The policy model to use (MlpPolicy, CnnPol
     :param seed: Seed for the pseudo random generators
     :param device: Device (cpu, cuda, ...) on which the code should be run.
         Setting it to auto, the code will be run on the GPU if possible.
-    :param _init_setup_model: Whether or not to build the network at the creation of the instance"""
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    :param fast: Opt-in fast path (see :mod:`sb3_ppo_variants.fast`): the same algorithm, policy and buffers with less
+        work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
+        rollout, closed-form log-probabilities and entropies, fused Adam). Results match the default path up to float
+        rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics."""
 
 
 def with_common_params_doc(cls: type[SelfSurrogatePPO]) -> type[SelfSurrogatePPO]:
@@ -161,8 +178,11 @@ class SurrogatePPO(OnPolicyAlgorithm):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        fast: bool = False,
     ):
         # Every check runs before SB3 builds (and maybe seeds and resets) the environment.
+        if not isinstance(fast, bool):
+            raise TypeError(f"`fast` must be True or False, got {fast!r}")
         _check_common_args(
             learning_rate,
             n_steps,
@@ -226,6 +246,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.clip_range_vf = clip_range_vf  # type: ignore[assignment]
         self.normalize_advantage = normalize_advantage
         self.target_kl = target_kl
+        self.fast = fast
+        self._evaluator: PolicyEvaluator | None = None
 
         if _init_setup_model:
             self._setup_model()
@@ -256,9 +278,56 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     # -- The loop -----------------------------------------------------------------------------------------------------
 
+    def _excluded_save_params(self) -> list[str]:
+        # The evaluator holds references to the policy's modules, which are saved with the policy.
+        return [*super()._excluded_save_params(), "_evaluator"]
+
+    def _fast_evaluator(self) -> PolicyEvaluator:
+        """The fast path's evaluator for the current policy (a loaded model has a new policy object)."""
+        if self._evaluator is None or self._evaluator.policy is not self.policy:
+            self._evaluator = make_evaluator(self.policy)
+        return self._evaluator
+
+    def collect_rollouts(
+        self,
+        env: VecEnv,
+        callback: BaseCallback,
+        rollout_buffer: RolloutBuffer,
+        n_rollout_steps: int,
+    ) -> bool:
+        """
+        Collect experiences using the current policy and fill a ``RolloutBuffer`` (SB3's, unless ``fast``).
+
+        :param env: The training environment
+        :param callback: Callback that will be called at each step (and at the beginning and end of the rollout)
+        :param rollout_buffer: Buffer to fill with rollouts
+        :param n_rollout_steps: Number of experiences to collect per environment
+        :return: True if function returned with at least `n_rollout_steps` collected, False if callback terminated
+            rollout prematurely.
+        """
+        if not self.fast or not fast_collect.supports_buffer(rollout_buffer):
+            return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+        with distribution_checks(False):
+            return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
+
     def train(self) -> None:
         """
         Update policy using the currently gathered rollout buffer.
+        """
+        # torch's argument checks of each distribution object change no number; a NaN or inf still stops training,
+        # at the loss or the gradient norm (_check_finite), before the optimizer step.
+        with distribution_checks(False), fused_adam(self.policy.optimizer, enabled=self.fast):
+            if self.fast:
+                self._train(self._fast_evaluator(), fused_adam_step(self.policy.optimizer))
+            else:
+                self._train(None, self.policy.optimizer.step)
+
+    def _train(self, evaluator: PolicyEvaluator | None, optimizer_step: Callable[[], Any]) -> None:
+        """
+        The update: SB3 PPO's loop.
+
+        :param evaluator: the fast path's evaluator; None: the policy's own methods and SB3's steps (exact)
+        :param optimizer_step: makes one optimizer step
         """
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
@@ -281,15 +350,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         continue_training = True
         for epoch in range(self.n_epochs):
             approx_kl_divs = []
-            permutation = self._peek_permutation() if kl_coef is not None else None
-            for minibatch, rollout_data in enumerate(self.rollout_buffer.get(self.batch_size)):
-                actions = rollout_data.actions
-                if isinstance(self.action_space, spaces.Discrete):
-                    # Convert discrete action from float to long
-                    actions = rollout_data.actions.long().flatten()
-
-                values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
-                values = values.flatten()
+            for minibatch, (indices, rollout_data) in enumerate(self._minibatches(evaluator is not None, kl_coef is not None)):
+                values, log_prob, entropy, new_distribution = self._evaluate(evaluator, rollout_data, kl_coef is not None)
                 advantages = rollout_data.advantages
                 # Normalization does not make sense if mini batchsize == 1, see GH issue #325
                 if self.normalize_advantage and len(advantages) > 1:
@@ -304,13 +366,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
                 if kl_coef is not None:
-                    assert permutation is not None
-                    # evaluate_actions has just left π_θ(·|s) on policy.action_dist: capture it before any other
-                    # forward pass overwrites it (pitfall 3)
-                    new_distribution = capture(self.policy.action_dist)
+                    assert indices is not None and new_distribution is not None
                     if old_distribution is None:  # the first minibatch: no gradient step yet, θ is still θ_old
                         old_distribution = self._rollout_distribution()
-                    indices = self._minibatch_indices(permutation, minibatch, rollout_data.old_log_prob)
                     kl = kl_divergence(select(old_distribution, indices), new_distribution).mean()
                     # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
                     policy_loss = policy_loss + kl_coef * kl
@@ -329,11 +387,13 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 value_losses.append(value_loss.item())
 
                 # Entropy loss favor exploration
-                if entropy is None:
-                    # Approximate entropy when no analytical form
-                    entropy_loss = -th.mean(-log_prob)
-                else:
-                    entropy_loss = -th.mean(entropy)
+                # (fast path: with ent_coef = 0 the term adds exact zeros to the gradients, so it is left off the graph)
+                with th.set_grad_enabled(evaluator is None or self.ent_coef != 0):
+                    if entropy is None:
+                        # Approximate entropy when no analytical form
+                        entropy_loss = -th.mean(-log_prob)
+                    else:
+                        entropy_loss = -th.mean(entropy)
 
                 entropy_losses.append(entropy_loss.item())
 
@@ -353,13 +413,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     break
 
                 self._check_finite("loss", loss.item(), epoch, minibatch)
-                # Optimization step
-                self.policy.optimizer.zero_grad()
-                loss.backward()
-                # Clip grad norm
-                grad_norm = th.nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
-                self._check_finite("gradient norm", grad_norm.item(), epoch, minibatch)
-                self.policy.optimizer.step()
+                self._optimization_step(loss, parameters, optimizer_step, evaluator is not None, epoch, minibatch)
 
             self._n_updates += 1
             if not continue_training:
@@ -380,6 +434,44 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self._end_update(clip_range, clip_range_vf, kl_coef, old_distribution)
+
+    def _evaluate(
+        self, evaluator: PolicyEvaluator | None, rollout_data: RolloutBufferSamples, with_distribution: bool
+    ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured | None]:
+        """Values, log π_θ(a|s), entropy and (when ``with_distribution``) π_θ(·|s) of a minibatch."""
+        if evaluator is not None:
+            return evaluator.evaluate(rollout_data.observations, rollout_data.actions)
+        actions = rollout_data.actions
+        if isinstance(self.action_space, spaces.Discrete):
+            # Convert discrete action from float to long
+            actions = rollout_data.actions.long().flatten()
+        values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+        # evaluate_actions has just left π_θ(·|s) on policy.action_dist: take it before any other forward pass
+        # overwrites it (pitfall 3)
+        return values.flatten(), log_prob, entropy, capture(self.policy.action_dist) if with_distribution else None
+
+    def _optimization_step(
+        self,
+        loss: th.Tensor,
+        parameters: list[th.nn.Parameter],
+        optimizer_step: Callable[[], Any],
+        fast: bool,
+        epoch: int,
+        minibatch: int,
+    ) -> None:
+        """SB3's step (zero_grad, backward, clip_grad_norm_, step), refused if the gradient norm is not finite."""
+        if fast:
+            for parameter in parameters:
+                parameter.grad = None
+            loss.backward()
+            grad_norm = clip_grad_norm(parameters, self.max_grad_norm)
+        else:
+            self.policy.optimizer.zero_grad()
+            loss.backward()
+            # Clip grad norm
+            grad_norm = th.nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
+        self._check_finite("gradient norm", grad_norm.item(), epoch, minibatch)
+        optimizer_step()
 
     # -- End of an update ---------------------------------------------------------------------------------------------
 
@@ -427,6 +519,21 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 observations = self.rollout_buffer._get_samples(indices).observations
                 chunks.append(capture(self.policy.get_distribution(observations)))
         return concatenate(chunks)
+
+    def _minibatches(self, fast: bool, with_indices: bool) -> Iterator[tuple[th.Tensor | None, RolloutBufferSamples]]:
+        """
+        One epoch of minibatches, from ``rollout_buffer.get`` (or, on the fast path, the same draw without the
+        per-minibatch copies), with the samples' positions in the rollout when ``with_indices`` (for the KL term).
+        """
+        if fast and fast_minibatches.supports_buffer(self.rollout_buffer):
+            yield from fast_minibatches.minibatches(self.rollout_buffer, self.batch_size)  # type: ignore[misc]
+            return
+        permutation = self._peek_permutation() if with_indices else None
+        for minibatch, rollout_data in enumerate(self.rollout_buffer.get(self.batch_size)):
+            if permutation is None:
+                yield None, rollout_data
+            else:
+                yield self._minibatch_indices(permutation, minibatch, rollout_data.old_log_prob), rollout_data
 
     def _peek_permutation(self) -> np.ndarray:
         """

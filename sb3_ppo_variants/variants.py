@@ -60,6 +60,7 @@ class PPOClip(SurrogatePPO):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        fast: bool = False,
     ):
         if clip_range is None:
             raise ValueError("`clip_range` of PPOClip must be a number > 0 or a schedule; for no clipping use PPONoClip")
@@ -90,6 +91,7 @@ class PPOClip(SurrogatePPO):
             seed=seed,
             device=device,
             _init_setup_model=_init_setup_model,
+            fast=fast,
         )
 
 
@@ -135,6 +137,7 @@ class PPONoClip(SurrogatePPO):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        fast: bool = False,
     ):
         super().__init__(
             policy,
@@ -163,6 +166,7 @@ class PPONoClip(SurrogatePPO):
             seed=seed,
             device=device,
             _init_setup_model=_init_setup_model,
+            fast=fast,
         )
 
 
@@ -213,6 +217,7 @@ class PPOFixedKL(SurrogatePPO):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        fast: bool = False,
     ):
         self.kl_coef = check_float("kl_coef", kl_coef, low=0.0)
         super().__init__(
@@ -242,6 +247,7 @@ class PPOFixedKL(SurrogatePPO):
             seed=seed,
             device=device,
             _init_setup_model=_init_setup_model,
+            fast=fast,
         )
 
     def _kl_coef_for_update(self) -> float:
@@ -309,6 +315,7 @@ class PPOAdaptiveKL(SurrogatePPO):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        fast: bool = False,
     ):
         self.kl_target = check_float("kl_target", kl_target, low=0.0, low_inclusive=False)
         self.kl_coef = check_float("kl_coef", kl_coef, low=0.0)
@@ -341,6 +348,7 @@ class PPOAdaptiveKL(SurrogatePPO):
             seed=seed,
             device=device,
             _init_setup_model=_init_setup_model,
+            fast=fast,
         )
 
     def _kl_coef_for_update(self) -> float:

@@ -35,6 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--envs", nargs="+", help="only these environments")
     run.add_argument("--seeds", nargs="+", type=int, help="these seeds")
     run.add_argument("--timesteps", type=int, help="timesteps per run")
+    run.add_argument(
+        "--fast", action="store_true", help="the variants' settings on the opt-in fast path, as <setting>_fast rows"
+    )
     run.add_argument("--workers", type=int, default=2, help="parallel processes for the local backend")
     run.add_argument("--backend", choices=["local", "ray"], default="local")
     run.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "run":
             grid = preset(args.preset) if args.preset else load_grid(args.grid)
-            grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps)
+            grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast)
             run_grid(grid, args.out, args.workers, args.backend, args.address, progress=not args.no_progress)
         else:
             make_report(args.folder, args.timesteps, args.run_command)

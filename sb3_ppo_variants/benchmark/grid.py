@@ -184,16 +184,32 @@ def load_grid(path: str | Path) -> Grid:
     )
 
 
+def fast_setting(setting: Setting) -> Setting:
+    """
+    The same setting on the opt-in fast path, under its own name.
+
+    :param setting: a setting of one of the four variants
+    :return: ``<name>_fast`` with ``fast=True``
+    """
+    if setting.kwargs.get("fast"):
+        return setting
+    return Setting(f"{setting.name}_fast", setting.algo, {**setting.kwargs, "fast": True}, setting.paper_score)
+
+
 def select(
     grid: Grid,
     settings: list[str] | None = None,
     envs: list[str] | None = None,
     seeds: list[int] | None = None,
     timesteps: int | None = None,
+    fast: bool = False,
 ) -> Grid:
     """
     Narrow a grid (or change its budget) from command-line options.
 
+    :param fast: run the settings on the opt-in fast path instead: each variant's setting becomes ``<name>_fast``
+        with ``fast=True`` (its own row and Monitor folder, never mixed with exact runs); stock PPO has no fast path
+        and is dropped
     :return: a new grid
     """
     chosen = grid.settings
@@ -203,6 +219,10 @@ def select(
         if unknown:
             raise ValueError(f"unknown settings {unknown}; choose from {sorted(known)}")
         chosen = [known[name] for name in settings]
+    if fast:
+        chosen = [fast_setting(s) for s in chosen if s.algo != "ppo"]
+        if not chosen:
+            raise ValueError("--fast needs at least one setting of a variant (stock PPO has no fast path)")
     return Grid(
         chosen,
         envs or grid.envs,

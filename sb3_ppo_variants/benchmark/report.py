@@ -182,7 +182,7 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     settings = sorted(settings, key=lambda s: s == REFERENCE)
     for ax, env in zip(axes.flat, envs, strict=False):
         for i, setting in enumerate(settings):
-            curves = [_binned(r, bins) for r in runs if r.env == env and r.setting == setting and r.episodes]
+            curves = [binned_curve(r, bins) for r in runs if r.env == env and r.setting == setting and r.episodes]
             if not curves:
                 continue
             x = curves[0][0]
@@ -204,7 +204,7 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     plt.close(fig)
 
 
-def _binned(run: RunResult, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def binned_curve(run: RunResult, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean return of the episodes ending in each of ``bins`` equal slices of the budget (carried forward if none)."""
     edges = np.linspace(0, run.timesteps, bins + 1)
     t = np.array([e[0] for e in run.episodes])

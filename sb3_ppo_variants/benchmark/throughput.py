@@ -5,7 +5,8 @@
 For every (env, n_envs) configuration and every repeat, each algorithm trains once, from the same seed and the same
 hyperparameters (SB3's defaults, which are the paper's Table 3), in the order ppo, variant, variant, ... (A B A B),
 so that slow drifts of the machine hit all of them alike. A variant's figure is the median over repeats of its wall
-time divided by stock PPO's wall time *in the same repeat*. Model construction is not timed; a warm-up round that is
+time divided by stock PPO's wall time *in the same repeat*. Each variant runs on its default (exact) path and on its
+``fast=True`` path (``<algo>+fast``; ``--modes`` picks). Model construction is not timed; a warm-up round that is
 not counted comes first. The env-only floor is the rate of stepping the same vectorised env with random actions.
 """
 
@@ -28,11 +29,19 @@ from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.io import atomic_write_json
 from sb3_ppo_variants.version import __version__
 
+#: Suffix of an algorithm's label on the opt-in fast path (``ppo_clip+fast``).
+FAST = "+fast"
+
 
 def time_learn(algo: str, env_id: str, n_envs: int, timesteps: int, seed: int) -> float:
-    """Seconds that ``learn(timesteps)`` takes for a freshly built model (construction not included)."""
+    """Seconds that ``learn(timesteps)`` takes for a freshly built model (construction not included).
+
+    :param algo: a key of ALGORITHMS, with ``+fast`` for a variant's fast path
+    """
+    name, fast = algo.removesuffix(FAST), algo.endswith(FAST)
     env = make_vec_env(env_id, n_envs=n_envs, seed=seed)
-    model = ALGORITHMS[algo]("MlpPolicy", env, seed=seed, device="cpu")
+    extra: dict[str, Any] = {"fast": True} if fast else {}
+    model = ALGORITHMS[name]("MlpPolicy", env, seed=seed, device="cpu", **extra)
     start = time.perf_counter()
     model.learn(timesteps)
     elapsed = time.perf_counter() - start
@@ -104,6 +113,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--algos", nargs="+", default=list(ALGORITHMS), choices=list(ALGORITHMS), help="algorithms; ppo is always run"
     )
+    parser.add_argument(
+        "--modes",
+        nargs="+",
+        choices=["exact", "fast"],
+        default=["exact", "fast"],
+        help="the variants' default (exact) path and/or their fast=True path (labelled <algo>+fast)",
+    )
     parser.add_argument("--timesteps", type=int, default=8192, help="timesteps per timed run")
     parser.add_argument("--repeats", type=int, default=5, help="interleaved repeats per configuration")
     parser.add_argument("--seed", type=int, default=0)
@@ -115,7 +131,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for env_id in args.env:
         if env_id not in gym.registry:
             parser.error(f"unknown environment {env_id!r}")
-    args.algos = ["ppo", *[a for a in args.algos if a != "ppo"]]
+    variants = [a for a in args.algos if a != "ppo"]
+    args.algos = [
+        "ppo",
+        *(variants if "exact" in args.modes else []),
+        *([a + FAST for a in variants] if "fast" in args.modes else []),
+    ]
     return args
 
 

@@ -98,6 +98,16 @@ def test_schedule_strings_in_a_yml(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_fast_path_from_a_yml(tmp_path: Path) -> None:
+    """``fast: true`` in a zoo yml reaches the constructor, and the saved model keeps it."""
+    conf = tmp_path / "conf.yml"
+    conf.write_text("CartPole-v1:\n  n_envs: 2\n  n_steps: 64\n  policy: MlpPolicy\n  n_timesteps: 256\n  fast: true\n")
+    zoo("train", "--algo", "ppo_adaptive_kl", "--env", "CartPole-v1", "-f", "logs", "--conf-file", str(conf), cwd=tmp_path)
+    model = PPOAdaptiveKL.load(tmp_path / "logs" / "ppo_adaptive_kl" / "CartPole-v1_1" / "CartPole-v1.zip")
+    assert model.fast is True and model.num_timesteps == 256
+
+
+@pytest.mark.slow
 def test_optuna_two_trials_with_sqlite(tmp_path: Path) -> None:
     zoo(
         "train", "--algo", "ppo_adaptive_kl", "--env", "CartPole-v1", "-n", "1000", "-optimize", "--n-trials", "2",

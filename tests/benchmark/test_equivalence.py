@@ -1,0 +1,60 @@
+"""The fast-vs-exact comparison: statistics on synthetic runs whose answer is known, and the files it writes."""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sb3_ppo_variants.benchmark.equivalence import compare, curve_mean, equivalence, holm, main
+from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+
+
+def synthetic_run(setting: str, env: str, seed: int, level: float) -> RunResult:
+    """200 episodes over 10k steps whose returns rise linearly to ``level`` plus seeded noise."""
+    rng = np.random.default_rng([zlib.crc32(f"{setting}|{env}".encode()), seed])
+    episodes = [(50 * (i + 1), level * (i + 1) / 200 + float(rng.normal(0, 1)), 50) for i in range(200)]
+    return RunResult(
+        f"{setting}|{env}|{seed}", setting, "ppo_clip", env, seed, 10_000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes
+    )
+
+
+def test_holm_hand_worked() -> None:
+    # sorted p: 0.01 (x3 = 0.03), 0.02 (x2 = 0.04), 0.04 (x1 = 0.04, kept monotone)
+    assert holm([0.04, 0.01, 0.02]) == pytest.approx([0.04, 0.03, 0.04])
+    assert holm([0.6, 0.5]) == pytest.approx([1.0, 1.0])
+
+
+def test_compare_sees_a_shift_and_not_noise() -> None:
+    a = [10.0, 11.0, 9.0, 10.5, 9.5]
+    shifted = compare(a, [x + 5 for x in a])
+    assert shifted["difference"] == pytest.approx(5.0) and shifted["p"] < 1e-4
+    assert shifted["difference_ci"][0] <= 5.0 <= shifted["difference_ci"][1]
+    same = compare(a, [10.2, 10.8, 9.1, 10.4, 9.6])
+    assert same["p"] > 0.5 and same["difference_ci"][0] < 0 < same["difference_ci"][1]
+    with pytest.raises(ValueError, match="at least 2 runs"):
+        compare([1.0], [1.0, 2.0])
+
+
+def test_curve_mean_is_the_area_per_timestep() -> None:
+    run = synthetic_run("x", "e", 0, level=100.0)
+    # a linear rise to 100 has mean ~50 over the run
+    assert curve_mean(run) == pytest.approx(51, abs=2)
+
+
+def test_equivalence_report(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    for seed in range(4):
+        store.add_run(synthetic_run("exact", "EnvA", seed, 100.0))
+        store.add_run(synthetic_run("fast", "EnvA", seed, 100.0))
+        store.add_run(synthetic_run("slow", "EnvA", seed, 50.0))
+    same = main([str(tmp_path), "--a", "exact", "--b", "fast"])
+    assert same["significant"] == 0 and len(same["tests"]) == 2
+    report = (tmp_path / "equivalence.md").read_text()
+    assert "No significant difference" in report and "| EnvA |" in report
+    assert (tmp_path / "equivalence.png").stat().st_size > 0 and (tmp_path / "equivalence.json").exists()
+    assert equivalence(tmp_path, "exact", "slow")["significant"] == 2
+    with pytest.raises(ValueError, match="no environment"):
+        equivalence(tmp_path, "exact", "missing")
