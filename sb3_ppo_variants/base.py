@@ -40,8 +40,8 @@ from sb3_ppo_variants.fast import (
     make_evaluator,
 )
 from sb3_ppo_variants.fast import collect as fast_collect
-from sb3_ppo_variants.fast import minibatches as fast_minibatches
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, select
+from sb3_ppo_variants.minibatches import minibatches, supports_buffer
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
 
@@ -350,7 +350,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         continue_training = True
         for epoch in range(self.n_epochs):
             approx_kl_divs = []
-            for minibatch, (indices, rollout_data) in enumerate(self._minibatches(evaluator is not None, kl_coef is not None)):
+            for minibatch, (indices, rollout_data) in enumerate(self._minibatches(kl_coef is not None)):
                 values, log_prob, entropy, new_distribution = self._evaluate(evaluator, rollout_data, kl_coef is not None)
                 advantages = rollout_data.advantages
                 # Normalization does not make sense if mini batchsize == 1, see GH issue #325
@@ -358,11 +358,12 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
 
                 # r_t(θ), one at the first minibatch of an update
-                ratio = th.exp(log_prob - rollout_data.old_log_prob)
+                log_ratio = log_prob - rollout_data.old_log_prob
+                ratio = th.exp(log_ratio)
                 policy_loss = surrogate_loss(ratio, advantages, clip_range)
 
-                # Logging
-                pg_losses.append(policy_loss.item())
+                # Logging (tensors, read once after the update: no host sync per minibatch)
+                pg_losses.append(policy_loss.detach())
                 clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
                 if kl_coef is not None:
@@ -384,35 +385,42 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     )
                 # Value loss using the TD(gae_lambda) target
                 value_loss = F.mse_loss(rollout_data.returns, values_pred)
-                value_losses.append(value_loss.item())
+                value_losses.append(value_loss.detach())
 
                 # Entropy loss favor exploration
-                # (fast path: with ent_coef = 0 the term adds exact zeros to the gradients, so it is left off the graph)
-                with th.set_grad_enabled(evaluator is None or self.ent_coef != 0):
+                # With ent_coef = 0 the term only adds exact zeros (to the loss and its gradients): the fast path
+                # leaves it off the graph.
+                entropy_in_loss = evaluator is None or self.ent_coef != 0
+                with th.set_grad_enabled(entropy_in_loss):
                     if entropy is None:
                         # Approximate entropy when no analytical form
                         entropy_loss = -th.mean(-log_prob)
                     else:
                         entropy_loss = -th.mean(entropy)
 
-                entropy_losses.append(entropy_loss.item())
+                entropy_losses.append(entropy_loss.detach())
 
-                loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+                if entropy_in_loss:
+                    loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
+                else:
+                    loss = policy_loss + self.vf_coef * value_loss
 
                 # SB3's approximate KL (k3 estimator of KL[old‖new] from the sampled actions), for its early stopping
-                # see issue #417 and http://joschu.net/blog/kl-approx.html
-                with th.no_grad():
-                    log_ratio = log_prob - rollout_data.old_log_prob
-                    approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio).cpu().numpy()
-                    approx_kl_divs.append(approx_kl_div)
+                # see issue #417 and http://joschu.net/blog/kl-approx.html. Without early stopping only the last
+                # epoch's values are logged, so only they are computed.
+                if self.target_kl is not None or epoch == self.n_epochs - 1:
+                    with th.no_grad():
+                        approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
+                        approx_kl_divs.append(approx_kl_div)
 
-                if self.target_kl is not None and approx_kl_div > 1.5 * self.target_kl:
+                if self.target_kl is not None and approx_kl_div.item() > 1.5 * self.target_kl:
                     continue_training = False
                     if self.verbose >= 1:
-                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div:.2f}")
+                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div.item():.2f}")
                     break
 
-                self._check_finite("loss", loss.item(), epoch, minibatch)
+                if evaluator is None:  # the fast path checks the gradient norm only, which a non-finite loss makes NaN
+                    self._check_finite("loss", loss.item(), epoch, minibatch)
                 self._optimization_step(loss, parameters, optimizer_step, evaluator is not None, epoch, minibatch)
 
             self._n_updates += 1
@@ -421,12 +429,12 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
         explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
 
-        # Logs
-        self.logger.record("train/entropy_loss", np.mean(entropy_losses))
-        self.logger.record("train/policy_gradient_loss", np.mean(pg_losses))
-        self.logger.record("train/value_loss", np.mean(value_losses))
-        self.logger.record("train/approx_kl", np.mean(approx_kl_divs))
-        self.logger.record("train/clip_fraction", np.mean(clip_fractions))
+        # Logs: the per-minibatch values SB3 logs, read in one go (same numbers, same means)
+        self.logger.record("train/entropy_loss", np.mean(th.stack(entropy_losses).tolist()))
+        self.logger.record("train/policy_gradient_loss", np.mean(th.stack(pg_losses).tolist()))
+        self.logger.record("train/value_loss", np.mean(th.stack(value_losses).tolist()))
+        self.logger.record("train/approx_kl", np.mean(th.stack(approx_kl_divs).cpu().numpy()))
+        self.logger.record("train/clip_fraction", np.mean(th.stack(clip_fractions).tolist()))
         self.logger.record("train/loss", loss.item())
         self.logger.record("train/explained_variance", explained_var)
         if hasattr(self.policy, "log_std"):
@@ -440,7 +448,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured | None]:
         """Values, log π_θ(a|s), entropy and (when ``with_distribution``) π_θ(·|s) of a minibatch."""
         if evaluator is not None:
-            return evaluator.evaluate(rollout_data.observations, rollout_data.actions)
+            return evaluator.evaluate(rollout_data.observations, rollout_data.actions, with_distribution)
         actions = rollout_data.actions
         if isinstance(self.action_space, spaces.Discrete):
             # Convert discrete action from float to long
@@ -520,13 +528,15 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 chunks.append(capture(self.policy.get_distribution(observations)))
         return concatenate(chunks)
 
-    def _minibatches(self, fast: bool, with_indices: bool) -> Iterator[tuple[th.Tensor | None, RolloutBufferSamples]]:
+    def _minibatches(self, with_indices: bool) -> Iterator[tuple[th.Tensor | None, RolloutBufferSamples]]:
         """
-        One epoch of minibatches, from ``rollout_buffer.get`` (or, on the fast path, the same draw without the
-        per-minibatch copies), with the samples' positions in the rollout when ``with_indices`` (for the KL term).
+        One epoch of minibatches with the samples' positions in the rollout (for the KL term). SB3's own buffers are
+        read by :func:`~sb3_ppo_variants.minibatches.minibatches`: the same draw and the same values as their
+        ``get()``, without its per-minibatch copies. Other buffers are read through ``get()``; their positions are
+        then predicted from numpy's generator, and checked, when ``with_indices``.
         """
-        if fast and fast_minibatches.supports_buffer(self.rollout_buffer):
-            yield from fast_minibatches.minibatches(self.rollout_buffer, self.batch_size)  # type: ignore[misc]
+        if supports_buffer(self.rollout_buffer):
+            yield from minibatches(self.rollout_buffer, self.batch_size)  # type: ignore[misc]
             return
         permutation = self._peek_permutation() if with_indices else None
         for minibatch, rollout_data in enumerate(self.rollout_buffer.get(self.batch_size)):

@@ -33,15 +33,16 @@ def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | 
     return -th.min(policy_loss_1, policy_loss_2).mean()
 
 
-def clip_fraction(ratio: th.Tensor, clip_range: float) -> float:
+def clip_fraction(ratio: th.Tensor, clip_range: float) -> th.Tensor:
     """
     Fraction of samples whose ratio lies outside [1 - ε, 1 + ε] (SB3's ``train/clip_fraction``).
 
     :param ratio: r_t(θ)
     :param clip_range: ε
-    :return: the fraction, a Python float
+    :return: the fraction, a 0-d tensor (read it with ``.item()``; the loop reads all of an update's at once)
     """
-    return th.mean((th.abs(ratio - 1) > clip_range).float()).item()
+    with th.no_grad():
+        return th.mean((th.abs(ratio - 1) > clip_range).float())
 
 
 def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float = 1.5, factor: float = 2.0) -> float:

@@ -45,8 +45,8 @@ def test_clipped_gradient_is_zero_outside_the_trust_region() -> None:
 
 
 def test_clip_fraction() -> None:
-    assert clip_fraction(RATIO, 0.2) == pytest.approx(2 / 5)
-    assert clip_fraction(RATIO, 0.05) == pytest.approx(4 / 5)
+    assert clip_fraction(RATIO, 0.2).item() == pytest.approx(2 / 5)
+    assert clip_fraction(RATIO, 0.05).item() == pytest.approx(4 / 5)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@
   log-probabilities of the whole rollout come from batched passes afterwards; a plain ``DummyVecEnv`` is stepped
   without its deep copies.
 - Training (:mod:`~sb3_ppo_variants.fast.evaluator`): closed-form log-probabilities, entropies and KL parameters on
-  the policy's own layers, and fused Adam (:mod:`~sb3_ppo_variants.fast.context`).
+  the policy's own layers; fused Adam and lean gradient clipping (:mod:`~sb3_ppo_variants.fast.context`). The loop
+  itself is the one of :class:`~sb3_ppo_variants.base.SurrogatePPO`, for both paths.
 
 Fallbacks, never silent changes of results: gSDE and policies that override how they evaluate actions use the
 policy's own methods; rollout buffers other than SB3's ``RolloutBuffer``/``DictRolloutBuffer`` use SB3's collection;

@@ -184,7 +184,7 @@ def _evaluate_rollout(evaluator: PolicyEvaluator, buffer: RolloutBuffer, device:
             obs = {key: value.reshape(n_rows, *buffer.obs_shape[key])[rows] for key, value in buffer.observations.items()}
         else:
             obs = buffer.observations.reshape(n_rows, *buffer.obs_shape)[rows]  # type: ignore[assignment]
-        value, log_prob, _, _ = evaluator.evaluate(obs_as_tensor(obs, device), actions[rows])
+        value, log_prob, _, _ = evaluator.evaluate(obs_as_tensor(obs, device), actions[rows], with_distribution=False)
         values.append(value)
         log_probs.append(log_prob)
     buffer.values[:] = th.cat(values).cpu().numpy().reshape(buffer.buffer_size, buffer.n_envs)

@@ -36,7 +36,7 @@ from sb3_ppo_variants.kl import Captured, Params, capture
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 #: (values, log-probabilities of the actions, entropy or None, the action distributions' parameters)
-Evaluation = tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured]
+Evaluation = tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured | None]
 
 
 class PolicyEvaluator:
@@ -58,16 +58,18 @@ class PolicyEvaluator:
         """
         return self.policy.get_distribution(obs).get_actions()
 
-    def evaluate(self, obs: PyTorchObs, actions: th.Tensor) -> Evaluation:
+    def evaluate(self, obs: PyTorchObs, actions: th.Tensor, with_distribution: bool = True) -> Evaluation:
         """
         Values, log π(a|s), entropy and π(·|s), as ``policy.evaluate_actions`` computes them.
 
         :param obs: a batch of observations (tensors)
         :param actions: the actions taken in them, as the rollout buffer stores them
+        :param with_distribution: whether to return π(·|s) (the KL term needs it)
         :return: flattened values, log-probabilities, entropy (None where SB3 has no closed form), the distributions
+            (None unless ``with_distribution``)
         """
         values, log_prob, entropy = self.policy.evaluate_actions(obs, _buffer_actions_for(self.policy, actions))
-        return values.flatten(), log_prob, entropy, capture(self.policy.action_dist)
+        return values.flatten(), log_prob, entropy, capture(self.policy.action_dist) if with_distribution else None
 
     def predict_values(self, obs: PyTorchObs) -> th.Tensor:
         """
@@ -134,7 +136,7 @@ class LeanEvaluator(PolicyEvaluator):
             return _sample_categorical(out)
         return th.stack([_sample_categorical(logits) for logits in out.split(self._splits, dim=-1)], dim=1)
 
-    def evaluate(self, obs: PyTorchObs, actions: th.Tensor) -> Evaluation:
+    def evaluate(self, obs: PyTorchObs, actions: th.Tensor, with_distribution: bool = True) -> Evaluation:
         pi_features, vf_features = self._features(obs)
         out = self._action_net(self._actor(pi_features))
         values = self._value_net(self._critic(vf_features)).flatten()
@@ -147,7 +149,8 @@ class LeanEvaluator(PolicyEvaluator):
             log_prob = (-0.5 * z.pow(2) - log_std - LOG_SQRT_2PI).sum(dim=-1)
             # The entropy of a Gaussian does not depend on the state: one scalar, whose mean is SB3's mean entropy.
             entropy = (0.5 + LOG_SQRT_2PI + log_std).sum()
-            return values, log_prob, entropy, (Params("normal", out, th.ones_like(out) * std),)
+            params = (Params("normal", out, th.ones_like(out) * std),) if with_distribution else None
+            return values, log_prob, entropy, params
         if isinstance(distribution, BernoulliDistribution):
             log_prob = -F.binary_cross_entropy_with_logits(out, actions, reduction="none").sum(dim=-1)
             entropy = F.binary_cross_entropy_with_logits(out, th.sigmoid(out), reduction="none").sum(dim=-1)

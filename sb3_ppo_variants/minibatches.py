@@ -1,9 +1,10 @@
-"""Minibatches of the fast path: SB3's ``RolloutBuffer.get`` with one gather per array and epoch, no per-minibatch copy.
+"""SB3's ``RolloutBuffer.get`` with one gather per array and epoch instead of six copies per minibatch.
 
 SB3 indexes its numpy arrays and copies each of the six arrays into a new tensor for every minibatch. Here the
 flattened arrays become tensors once (on the CPU without a copy), each epoch's permutation is applied in one gather per
-array, and the minibatches are slices of the gathered tensors. The permutation is drawn exactly as SB3 draws it, so
-numpy's global generator advances as it does on the default path.
+array, and the minibatches are slices of the gathered tensors. The permutation is drawn exactly as SB3 draws it
+(numpy's global generator advances as in SB3) and every value is copied unchanged, so the minibatches are SB3's, bit
+for bit; the loop also learns each sample's position in the rollout, which the KL term needs.
 """
 
 from __future__ import annotations
