@@ -41,7 +41,7 @@ from sb3_ppo_variants.fast import (
 )
 from sb3_ppo_variants.fast import collect as fast_collect
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, select
-from sb3_ppo_variants.minibatches import minibatches, supports_buffer
+from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
 
@@ -305,7 +305,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         :return: True if function returned with at least `n_rollout_steps` collected, False if callback terminated
             rollout prematurely.
         """
-        if not self.fast or not fast_collect.supports_buffer(rollout_buffer):
+        if not self.fast or not is_sb3_buffer(rollout_buffer):
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
         with distribution_checks(False):
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
@@ -535,7 +535,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         ``get()``, without its per-minibatch copies. Other buffers are read through ``get()``; their positions are
         then predicted from numpy's generator, and checked, when ``with_indices``.
         """
-        if supports_buffer(self.rollout_buffer):
+        if is_sb3_buffer(self.rollout_buffer):
             yield from minibatches(self.rollout_buffer, self.batch_size)  # type: ignore[misc]
             return
         permutation = self._peek_permutation() if with_indices else None

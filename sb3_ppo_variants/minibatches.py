@@ -19,8 +19,12 @@ from stable_baselines3.common.type_aliases import DictRolloutBufferSamples, Roll
 _ARRAYS = ("actions", "values", "log_probs", "advantages", "returns")
 
 
-def supports_buffer(buffer: RolloutBuffer) -> bool:
-    """Whether :func:`minibatches` reproduces this buffer's ``get`` (SB3's own two classes; others use ``get``)."""
+def is_sb3_buffer(buffer: RolloutBuffer) -> bool:
+    """
+    Whether the buffer is SB3's own ``RolloutBuffer`` or ``DictRolloutBuffer`` (not a subclass): the layout and the
+    ``get`` that :func:`minibatches` and the fast collection reproduce. Other buffers are read through their ``get``
+    and filled by SB3's collection.
+    """
     return type(buffer) in (RolloutBuffer, DictRolloutBuffer)
 
 
@@ -31,7 +35,7 @@ def minibatches(
     One epoch of shuffled minibatches, as ``buffer.get(batch_size)`` yields them, with the position in the rollout of
     each sample.
 
-    :param buffer: a full :func:`supports_buffer` buffer
+    :param buffer: a full :func:`is_sb3_buffer` buffer
     :param batch_size: minibatch size (the last one may be smaller)
     :return: (positions in the flattened rollout, samples) per minibatch
     """

@@ -36,11 +36,6 @@ if TYPE_CHECKING:
 CHUNK = 1024
 
 
-def supports_buffer(buffer: RolloutBuffer) -> bool:
-    """Whether the fast collection can fill this buffer (SB3's own two buffer classes; others use SB3's collection)."""
-    return type(buffer) in (RolloutBuffer, DictRolloutBuffer)
-
-
 def collect_rollouts(
     model: SurrogatePPO,
     evaluator: PolicyEvaluator,
@@ -56,7 +51,7 @@ def collect_rollouts(
     :param evaluator: how to sample actions and evaluate the policy
     :param env: the training environment
     :param callback: called at every step, and at the start and end of the rollout
-    :param rollout_buffer: the buffer to fill (a :func:`supports_buffer` one)
+    :param rollout_buffer: the buffer to fill (an :func:`~sb3_ppo_variants.minibatches.is_sb3_buffer` one)
     :param n_rollout_steps: steps to collect per environment
     :return: True if the rollout is complete, False if a callback stopped training
     """

@@ -11,7 +11,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_ppo_variants import PPOClip
-from sb3_ppo_variants.fast import collect as fast_collect
+from sb3_ppo_variants.minibatches import is_sb3_buffer
 from tests.conftest import ACTION_SPACE_ENVS, dict_obs_env
 
 SMALL = dict(n_steps=64, batch_size=32, n_epochs=2, device="cpu")
@@ -103,6 +103,6 @@ class ReversedBuffer(RolloutBuffer):
 def test_unknown_buffer_falls_back_to_sb3_collection() -> None:
     exact = PPOClip("MlpPolicy", "CartPole-v1", seed=0, rollout_buffer_class=ReversedBuffer, **SMALL).learn(64)
     fast = PPOClip("MlpPolicy", "CartPole-v1", seed=0, fast=True, rollout_buffer_class=ReversedBuffer, **SMALL).learn(64)
-    assert not fast_collect.supports_buffer(fast.rollout_buffer)
+    assert not is_sb3_buffer(fast.rollout_buffer)
     # SB3's collection computes values per step exactly as the exact path does
     np.testing.assert_array_equal(exact.rollout_buffer.values, fast.rollout_buffer.values)
