@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -29,10 +30,12 @@ from stable_baselines3.common.policies import ActorCriticCnnPolicy, ActorCriticP
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, RolloutBufferSamples, Schedule
 from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv
-from torch.nn import functional as F
 
+from sb3_ppo_variants import objectives
 from sb3_ppo_variants.fast import (
+    AnalyticEvaluator,
     PolicyEvaluator,
+    analytic_reason,
     clip_grad_norm,
     distribution_checks,
     fused_adam,
@@ -40,7 +43,7 @@ from sb3_ppo_variants.fast import (
     make_evaluator,
 )
 from sb3_ppo_variants.fast import collect as fast_collect
-from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, select
+from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
 from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
@@ -316,18 +319,34 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         # torch's argument checks of each distribution object change no number; a NaN or inf still stops training,
         # at the loss or the gradient norm (_check_finite), before the optimizer step.
-        with distribution_checks(False), fused_adam(self.policy.optimizer, enabled=self.fast):
-            if self.fast:
-                self._train(self._fast_evaluator(), fused_adam_step(self.policy.optimizer))
-            else:
-                self._train(None, self.policy.optimizer.step)
+        with distribution_checks(False):
+            self._train()
 
-    def _train(self, evaluator: PolicyEvaluator | None, optimizer_step: Callable[[], Any]) -> None:
+    @contextmanager
+    def _gradient_path(self) -> Iterator[tuple[PolicyEvaluator | AnalyticEvaluator | None, Callable[[], Any]]]:
+        """
+        How the update evaluates the policy and steps the optimizer: (evaluator, optimizer step).
+
+        - exact (``fast=False``): None (the policy's own methods, autograd) and the optimizer's ``step``;
+        - fast, for the policies :func:`~sb3_ppo_variants.fast.analytic_reason` accepts: closed-form gradients on
+          flat copies of the parameters, written back into the policy and its optimizer when the block ends;
+        - fast, otherwise: the lean or the policy's own evaluation with autograd, and fused Adam.
+        """
+        if not self.fast:
+            yield None, self.policy.optimizer.step
+        elif analytic_reason(self.policy) is None:
+            evaluator = AnalyticEvaluator(self.policy)
+            try:
+                yield evaluator, evaluator.step
+            finally:
+                evaluator.end_update()
+        else:
+            with fused_adam(self.policy.optimizer, enabled=True):
+                yield self._fast_evaluator(), fused_adam_step(self.policy.optimizer)
+
+    def _train(self) -> None:
         """
         The update: SB3 PPO's loop.
-
-        :param evaluator: the fast path's evaluator; None: the policy's own methods and SB3's steps (exact)
-        :param optimizer_step: makes one optimizer step
         """
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
@@ -348,84 +367,92 @@ class SurrogatePPO(OnPolicyAlgorithm):
         clip_fractions = []
 
         continue_training = True
-        for epoch in range(self.n_epochs):
-            approx_kl_divs = []
-            for minibatch, (indices, rollout_data) in enumerate(self._minibatches(kl_coef is not None)):
-                values, log_prob, entropy, new_distribution = self._evaluate(evaluator, rollout_data, kl_coef is not None)
-                advantages = rollout_data.advantages
-                # Normalization does not make sense if mini batchsize == 1, see GH issue #325
-                if self.normalize_advantage and len(advantages) > 1:
-                    advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        with self._gradient_path() as (evaluator, optimizer_step):
+            analytic = evaluator if isinstance(evaluator, AnalyticEvaluator) else None
+            for epoch in range(self.n_epochs):
+                approx_kl_divs = []
+                for minibatch, (indices, rollout_data) in enumerate(self._minibatches(kl_coef is not None)):
+                    values, log_prob, entropy, new_distribution = self._evaluate(evaluator, rollout_data, kl_coef is not None)
+                    advantages = rollout_data.advantages
+                    # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+                    if self.normalize_advantage and len(advantages) > 1:
+                        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
 
-                # r_t(θ), one at the first minibatch of an update
-                log_ratio = log_prob - rollout_data.old_log_prob
-                ratio = th.exp(log_ratio)
-                policy_loss = surrogate_loss(ratio, advantages, clip_range)
+                    # r_t(θ), one at the first minibatch of an update
+                    log_ratio = log_prob - rollout_data.old_log_prob
+                    ratio = th.exp(log_ratio)
+                    policy_loss = surrogate_loss(ratio, advantages, clip_range)
 
-                # Logging (tensors, read once after the update: no host sync per minibatch)
-                pg_losses.append(policy_loss.detach())
-                clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
+                    # Logging (tensors, read once after the update: no host sync per minibatch)
+                    pg_losses.append(policy_loss.detach())
+                    clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
-                if kl_coef is not None:
-                    assert indices is not None and new_distribution is not None
-                    if old_distribution is None:  # the first minibatch: no gradient step yet, θ is still θ_old
-                        old_distribution = self._rollout_distribution()
-                    kl = kl_divergence(select(old_distribution, indices), new_distribution).mean()
-                    # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
-                    policy_loss = policy_loss + kl_coef * kl
+                    old_selected: Captured | None = None
+                    if kl_coef is not None:
+                        assert indices is not None and new_distribution is not None
+                        if old_distribution is None:  # the first minibatch: no gradient step yet, θ is still θ_old
+                            old_distribution = self._rollout_distribution()
+                        old_selected = select(old_distribution, indices)
+                        kl = kl_divergence(old_selected, new_distribution).mean()
+                        # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
+                        policy_loss = policy_loss + kl_coef * kl
 
-                if clip_range_vf is None:
-                    # No clipping
-                    values_pred = values
-                else:
-                    # Clip the difference between old and new value
-                    # NOTE: this depends on the reward scaling
-                    values_pred = rollout_data.old_values + th.clamp(
-                        values - rollout_data.old_values, -clip_range_vf, clip_range_vf
-                    )
-                # Value loss using the TD(gae_lambda) target
-                value_loss = F.mse_loss(rollout_data.returns, values_pred)
-                value_losses.append(value_loss.detach())
+                    # Value loss using the TD(gae_lambda) target (SB3's, with its clip_range_vf)
+                    value_loss = objectives.value_loss(values, rollout_data.old_values, rollout_data.returns, clip_range_vf)
+                    value_losses.append(value_loss.detach())
 
-                # Entropy loss favor exploration
-                # With ent_coef = 0 the term only adds exact zeros (to the loss and its gradients): the fast path
-                # leaves it off the graph.
-                entropy_in_loss = evaluator is None or self.ent_coef != 0
-                with th.set_grad_enabled(entropy_in_loss):
-                    if entropy is None:
-                        # Approximate entropy when no analytical form
-                        entropy_loss = -th.mean(-log_prob)
+                    # Entropy loss favor exploration
+                    # With ent_coef = 0 the term only adds exact zeros (to the loss and its gradients): the fast path
+                    # leaves it off the graph.
+                    entropy_in_loss = evaluator is None or self.ent_coef != 0
+                    with th.set_grad_enabled(entropy_in_loss):
+                        if entropy is None:
+                            # Approximate entropy when no analytical form
+                            entropy_loss = -th.mean(-log_prob)
+                        else:
+                            entropy_loss = -th.mean(entropy)
+
+                    entropy_losses.append(entropy_loss.detach())
+
+                    if entropy_in_loss:
+                        loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
                     else:
-                        entropy_loss = -th.mean(entropy)
+                        loss = policy_loss + self.vf_coef * value_loss
 
-                entropy_losses.append(entropy_loss.detach())
+                    # SB3's approximate KL (k3 estimator of KL[old‖new] from the sampled actions), for its early
+                    # stopping, see issue #417 and http://joschu.net/blog/kl-approx.html. Without early stopping only
+                    # the last epoch's values are logged, so only they are computed.
+                    if self.target_kl is not None or epoch == self.n_epochs - 1:
+                        with th.no_grad():
+                            approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
+                            approx_kl_divs.append(approx_kl_div)
 
-                if entropy_in_loss:
-                    loss = policy_loss + self.ent_coef * entropy_loss + self.vf_coef * value_loss
-                else:
-                    loss = policy_loss + self.vf_coef * value_loss
+                    if self.target_kl is not None and approx_kl_div.item() > 1.5 * self.target_kl:
+                        continue_training = False
+                        if self.verbose >= 1:
+                            print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div.item():.2f}")
+                        break
 
-                # SB3's approximate KL (k3 estimator of KL[old‖new] from the sampled actions), for its early stopping
-                # see issue #417 and http://joschu.net/blog/kl-approx.html. Without early stopping only the last
-                # epoch's values are logged, so only they are computed.
-                if self.target_kl is not None or epoch == self.n_epochs - 1:
-                    with th.no_grad():
-                        approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
-                        approx_kl_divs.append(approx_kl_div)
+                    if evaluator is None:  # the fast path checks the gradient norm only, which a non-finite loss makes NaN
+                        self._check_finite("loss", loss.item(), epoch, minibatch)
+                    if analytic is not None:
+                        # the same loss, differentiated by hand (each gradient next to its loss, tested against autograd)
+                        assert entropy is not None
+                        analytic.backward(
+                            objectives.surrogate_loss_gradient(ratio, advantages, clip_range),
+                            None if self.ent_coef == 0 else -self.ent_coef / max(entropy.numel(), 1),
+                            None
+                            if kl_coef is None or old_selected is None or new_distribution is None
+                            else kl_divergence_gradient(old_selected, new_distribution, kl_coef / len(ratio)),
+                            objectives.value_loss_gradient(
+                                values, rollout_data.old_values, rollout_data.returns, clip_range_vf
+                            ).mul_(self.vf_coef),
+                        )
+                    self._optimization_step(loss, parameters, optimizer_step, evaluator, epoch, minibatch)
 
-                if self.target_kl is not None and approx_kl_div.item() > 1.5 * self.target_kl:
-                    continue_training = False
-                    if self.verbose >= 1:
-                        print(f"Early stopping at step {epoch} due to reaching max kl: {approx_kl_div.item():.2f}")
+                self._n_updates += 1
+                if not continue_training:
                     break
-
-                if evaluator is None:  # the fast path checks the gradient norm only, which a non-finite loss makes NaN
-                    self._check_finite("loss", loss.item(), epoch, minibatch)
-                self._optimization_step(loss, parameters, optimizer_step, evaluator is not None, epoch, minibatch)
-
-            self._n_updates += 1
-            if not continue_training:
-                break
 
         explained_var = explained_variance(self.rollout_buffer.values.flatten(), self.rollout_buffer.returns.flatten())
 
@@ -444,7 +471,10 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self._end_update(clip_range, clip_range_vf, kl_coef, old_distribution)
 
     def _evaluate(
-        self, evaluator: PolicyEvaluator | None, rollout_data: RolloutBufferSamples, with_distribution: bool
+        self,
+        evaluator: PolicyEvaluator | AnalyticEvaluator | None,
+        rollout_data: RolloutBufferSamples,
+        with_distribution: bool,
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured | None]:
         """Values, log π_θ(a|s), entropy and (when ``with_distribution``) π_θ(·|s) of a minibatch."""
         if evaluator is not None:
@@ -463,12 +493,14 @@ class SurrogatePPO(OnPolicyAlgorithm):
         loss: th.Tensor,
         parameters: list[th.nn.Parameter],
         optimizer_step: Callable[[], Any],
-        fast: bool,
+        evaluator: PolicyEvaluator | AnalyticEvaluator | None,
         epoch: int,
         minibatch: int,
     ) -> None:
         """SB3's step (zero_grad, backward, clip_grad_norm_, step), refused if the gradient norm is not finite."""
-        if fast:
+        if isinstance(evaluator, AnalyticEvaluator):  # the gradient is already in its flat buffer
+            grad_norm = evaluator.clip_grad_norm(self.max_grad_norm)
+        elif evaluator is not None:
             for parameter in parameters:
                 parameter.grad = None
             loss.backward()

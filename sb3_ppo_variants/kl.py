@@ -122,6 +122,38 @@ def kl_divergence(old: Captured, new: Captured) -> th.Tensor:
     return per_space[0] if len(per_space) == 1 else th.stack(per_space, dim=1).sum(dim=1)
 
 
+#: d KL / d (the new distribution's parameters), one pair per sub-space: (d / d a, d / d log b or None), where ``a``
+#: is the mean of a normal and the logits of the other families.
+KLGradient = tuple[tuple[th.Tensor, th.Tensor | None], ...]
+
+
+def kl_divergence_gradient(old: Captured, new: Captured, scale: float) -> KLGradient:
+    """
+    ``scale`` times the gradient of each state's KL[old ‖ new] (:func:`kl_divergence`) with respect to the new
+    distribution's parameters: the mean and the log standard deviation of a normal, the (unnormalised) logits of a
+    categorical or a Bernoulli. With ``scale = β / batch`` it is the gradient of eq. 8's penalty β·Ê_t[KL].
+
+    :param old: π_old(·|s), no gradient flows to it
+    :param new: π_θ(·|s)
+    :param scale: multiplies every gradient
+    :return: per sub-space, (d / d mean or logits, d / d log std or None), each shaped like the parameter
+    """
+    grads: list[tuple[th.Tensor, th.Tensor | None]] = []
+    for p, q in zip(old, new, strict=True):
+        if p.family == "normal":
+            assert p.b is not None and q.b is not None
+            # KL = log(s / s_old) + (s_old² + (m - m_old)²) / (2 s²) - 1/2 per dimension, m = mean, s = std
+            inv_var = scale / q.b.pow(2)
+            difference = q.a - p.a
+            grads.append((difference * inv_var, scale - (p.b.pow(2) + difference.pow(2)) * inv_var))
+        elif p.family == "categorical":
+            # Σ_k π_old,k (log π_old,k - log softmax(logits)_k): d / d logits = π_new - π_old
+            grads.append(((q.a.exp() - p.a.exp()) * scale, None))
+        else:
+            grads.append(((th.sigmoid(q.a) - th.sigmoid(p.a)) * scale, None))
+    return tuple(grads)
+
+
 def _elementwise_kl(p: Params, q: Params) -> th.Tensor:
     """
     KL[p ‖ q] for the families SB3's policies produce, in closed form.

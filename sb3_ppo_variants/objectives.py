@@ -8,6 +8,7 @@ functions return the *loss* that the optimiser minimises, i.e. the negated batch
 from __future__ import annotations
 
 import torch as th
+from torch.nn import functional as F
 
 #: The ε at which ``train/clip_fraction`` is measured when a variant does not clip (the paper's best ε, SB3's default):
 #: it then says how often the update moved a ratio further than PPO-Clip would have allowed.
@@ -31,6 +32,63 @@ def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | 
         return -policy_loss_1.mean()
     policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
     return -th.min(policy_loss_1, policy_loss_2).mean()
+
+
+def surrogate_loss_gradient(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None) -> th.Tensor:
+    """
+    The gradient of :func:`surrogate_loss` with respect to log π_θ(a_t|s_t), per sample, where
+    r_t(θ) = exp(log π_θ(a_t|s_t) - log π_θold(a_t|s_t)).
+
+    It is what autograd gives through ``th.min`` and ``th.clamp``: the unclipped term r_t·Â_t carries the gradient
+    where it is the smaller (or equal) one; where the clipped term is strictly smaller, r_t lies outside [1 - ε, 1 + ε]
+    and the clamp passes no gradient (the flat part of eq. 7).
+
+    :param ratio: r_t(θ), shape (batch,)
+    :param advantages: Â_t, shape (batch,), as :func:`surrogate_loss` got them
+    :param clip_range: ε, or None for no clipping
+    :return: d loss / d log π_θ(a_t|s_t), shape (batch,)
+    """
+    scale = -1.0 / ratio.shape[0]
+    policy_loss_1 = advantages * ratio  # d(r·Â)/d log π = r·Â
+    if clip_range is None:
+        return policy_loss_1 * scale
+    policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
+    return th.where(policy_loss_1 <= policy_loss_2, policy_loss_1, 0.0) * scale
+
+
+def value_loss(values: th.Tensor, old_values: th.Tensor, returns: th.Tensor, clip_range_vf: float | None) -> th.Tensor:
+    """
+    SB3 PPO's value loss: the mean squared error to the TD(λ) returns, with the change of each value clipped to
+    ``clip_range_vf`` when it is set (OpenAI baselines' trick, not in the paper; it depends on the reward scale).
+
+    :param values: V_θ(s_t), shape (batch,)
+    :param old_values: the values at collection time, shape (batch,)
+    :param returns: the returns, shape (batch,)
+    :param clip_range_vf: the largest change of a value, or None for no clipping
+    :return: the scalar loss
+    """
+    if clip_range_vf is None:
+        values_pred = values
+    else:
+        values_pred = old_values + th.clamp(values - old_values, -clip_range_vf, clip_range_vf)
+    return F.mse_loss(returns, values_pred)
+
+
+def value_loss_gradient(
+    values: th.Tensor, old_values: th.Tensor, returns: th.Tensor, clip_range_vf: float | None
+) -> th.Tensor:
+    """
+    The gradient of :func:`value_loss` with respect to ``values`` (zero where the clipped change is at its bound and
+    beyond, as ``th.clamp`` passes no gradient there).
+
+    :return: d loss / d V_θ(s_t), shape (batch,)
+    """
+    scale = 2.0 / values.shape[0]
+    if clip_range_vf is None:
+        return (values - returns) * scale
+    change = values - old_values
+    values_pred = old_values + th.clamp(change, -clip_range_vf, clip_range_vf)
+    return th.where(change.abs() <= clip_range_vf, values_pred - returns, 0.0) * scale
 
 
 def clip_fraction(ratio: th.Tensor, clip_range: float) -> th.Tensor:

@@ -16,7 +16,7 @@ from stable_baselines3.common.distributions import (
 )
 from stable_baselines3.common.policies import ActorCriticPolicy
 
-from sb3_ppo_variants.kl import capture, concatenate, kl_divergence, params_of, select
+from sb3_ppo_variants.kl import Params, capture, concatenate, kl_divergence, kl_divergence_gradient, params_of, select
 
 th.manual_seed(0)
 BATCH = 7
@@ -153,3 +153,49 @@ def test_select_and_concatenate_keep_each_state_with_its_distribution() -> None:
         assert all(th.equal(p.a, q.a[indices]) for p, q in zip(select(captured, indices), captured, strict=True))
     with pytest.raises(TypeError, match="no analytic KL"):
         params_of(th.distributions.Beta(th.ones(2), th.ones(2)))
+
+
+def _new_parameters(family: str, generator: th.Generator) -> tuple[th.Tensor, th.Tensor | None]:
+    if family == "normal":
+        return th.randn(BATCH, 3, generator=generator), 0.5 * th.randn(3, generator=generator)
+    return th.randn(BATCH, 4, generator=generator), None
+
+
+def _params(family: str, a: th.Tensor, log_b: th.Tensor | None) -> Params:
+    if family == "normal":
+        assert log_b is not None
+        return Params("normal", a, th.ones_like(a) * log_b.exp())
+    if family == "categorical":
+        return Params("categorical", th.log_softmax(a, dim=-1))
+    return Params("bernoulli", a)
+
+
+@pytest.mark.parametrize("family", ["normal", "categorical", "bernoulli"])
+def test_kl_gradient_is_autograds(family: str) -> None:
+    generator = th.Generator().manual_seed(2)
+    old = (_params(family, *_new_parameters(family, generator)),)
+    a, log_b = _new_parameters(family, generator)
+    a.requires_grad_(True)
+    if log_b is not None:
+        log_b.requires_grad_(True)
+    scale = 3.0 / BATCH
+    (kl_divergence(old, (_params(family, a, log_b),)).mean() * 3.0).backward()
+    ((a_grad, log_b_grad),) = kl_divergence_gradient(
+        old, (_params(family, a.detach(), None if log_b is None else log_b.detach()),), scale
+    )
+    assert a.grad is not None
+    th.testing.assert_close(a_grad, a.grad, rtol=1e-5, atol=1e-7)
+    if log_b is None:
+        assert log_b_grad is None
+    else:  # the std is shared by all states: its gradient is the sum of the per-state ones
+        assert log_b_grad is not None and log_b.grad is not None
+        th.testing.assert_close(log_b_grad.sum(dim=0), log_b.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_kl_gradient_vanishes_at_the_old_distribution() -> None:
+    generator = th.Generator().manual_seed(3)
+    for family in ("normal", "categorical", "bernoulli"):
+        params = (_params(family, *_new_parameters(family, generator)),)
+        for grad in kl_divergence_gradient(params, params, 1.0)[0]:
+            if grad is not None:
+                assert grad.abs().max().item() < 1e-6

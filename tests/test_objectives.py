@@ -7,7 +7,14 @@ import math
 import pytest
 import torch as th
 
-from sb3_ppo_variants.objectives import adapt_kl_coef, clip_fraction, surrogate_loss
+from sb3_ppo_variants.objectives import (
+    adapt_kl_coef,
+    clip_fraction,
+    surrogate_loss,
+    surrogate_loss_gradient,
+    value_loss,
+    value_loss_gradient,
+)
 
 RATIO = th.tensor([0.5, 0.9, 1.0, 1.1, 1.5])
 ADV = th.tensor([1.0, -1.0, 2.0, -2.0, 1.0])
@@ -70,3 +77,45 @@ def test_adaptive_rule_custom_tolerance_and_factor() -> None:
     assert adapt_kl_coef(0.025, 1.0, kl_target=0.01, tolerance=3.0, factor=10.0) == 1.0
     assert adapt_kl_coef(0.031, 1.0, kl_target=0.01, tolerance=3.0, factor=10.0) == 10.0
     assert adapt_kl_coef(0.003, 1.0, kl_target=0.01, tolerance=3.0, factor=10.0) == pytest.approx(0.1)
+
+
+def _autograd_log_prob_gradient(advantages: th.Tensor, log_ratio: th.Tensor, clip_range: float | None) -> th.Tensor:
+    log_prob = log_ratio.clone().requires_grad_(True)
+    surrogate_loss(th.exp(log_prob), advantages, clip_range).backward()
+    assert log_prob.grad is not None
+    return log_prob.grad
+
+
+@pytest.mark.parametrize("clip_range", [None, 0.2, 0.05, math.inf])
+def test_surrogate_gradient_is_autograds(clip_range: float | None) -> None:
+    generator = th.Generator().manual_seed(0)
+    advantages = th.randn(256, generator=generator)
+    # ratios on both sides of the band, inside it, and exactly at 1 (the first minibatch of an update)
+    log_ratio = th.cat([0.3 * th.randn(255, generator=generator), th.zeros(1)])
+    expected = _autograd_log_prob_gradient(advantages, log_ratio, clip_range)
+    gradient = surrogate_loss_gradient(th.exp(log_ratio), advantages, clip_range)
+    th.testing.assert_close(gradient, expected, rtol=1e-6, atol=1e-9)
+    if clip_range == 0.05:  # the flat parts of eq. 7 are there: some samples pass no gradient
+        assert (gradient == 0).sum() > 10
+
+
+def test_surrogate_gradient_by_hand() -> None:
+    # eps = 0.2: d/d log r of -mean(min(rA, clip(r)A)) is -rA/n where the unclipped term is the min, else 0
+    expected = -th.tensor([0.5 * 1.0, 0.9 * -1.0, 2.0, 1.1 * -2.0, 0.0]) / 5
+    th.testing.assert_close(surrogate_loss_gradient(RATIO, ADV, 0.2), expected)
+
+
+@pytest.mark.parametrize("clip_range_vf", [None, 0.1, math.inf])
+def test_value_loss_and_its_gradient(clip_range_vf: float | None) -> None:
+    generator = th.Generator().manual_seed(1)
+    old_values, returns = th.randn(64, generator=generator), th.randn(64, generator=generator)
+    values = (old_values + 0.2 * th.randn(64, generator=generator)).requires_grad_(True)
+    loss = value_loss(values, old_values, returns, clip_range_vf)
+    if clip_range_vf is None:  # SB3's line: F.mse_loss(returns, values)
+        assert th.equal(loss, th.nn.functional.mse_loss(returns, values))
+    loss.backward()
+    gradient = value_loss_gradient(values.detach(), old_values, returns, clip_range_vf)
+    assert values.grad is not None
+    th.testing.assert_close(gradient, values.grad, rtol=1e-6, atol=1e-9)
+    if clip_range_vf == 0.1:
+        assert (gradient == 0).sum() > 5  # clipped changes pass no gradient

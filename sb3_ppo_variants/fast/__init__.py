@@ -12,12 +12,15 @@ policy's own methods; rollout buffers other than SB3's ``RolloutBuffer``/``DictR
 optimizers other than Adam/AdamW keep their own step.
 """
 
+from sb3_ppo_variants.fast.analytic import AnalyticEvaluator, analytic_reason
 from sb3_ppo_variants.fast.context import clip_grad_norm, distribution_checks, fused_adam, fused_adam_step
 from sb3_ppo_variants.fast.evaluator import LeanEvaluator, PolicyEvaluator, lean_reason, make_evaluator
 
 __all__ = [
+    "AnalyticEvaluator",
     "LeanEvaluator",
     "PolicyEvaluator",
+    "analytic_reason",
     "clip_grad_norm",
     "distribution_checks",
     "fused_adam",

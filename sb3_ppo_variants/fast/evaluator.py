@@ -13,17 +13,11 @@ Anything else (gSDE, a policy class that overrides how it evaluates actions, a c
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from functools import partial
 
 import torch as th
-from stable_baselines3.common.distributions import (
-    BernoulliDistribution,
-    CategoricalDistribution,
-    DiagGaussianDistribution,
-    MultiCategoricalDistribution,
-)
+from stable_baselines3.common.distributions import CategoricalDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.preprocessing import preprocess_obs
 from stable_baselines3.common.torch_layers import FlattenExtractor, MlpExtractor
@@ -31,9 +25,8 @@ from stable_baselines3.common.type_aliases import PyTorchObs
 from torch import nn
 from torch.nn import functional as F
 
-from sb3_ppo_variants.kl import Captured, Params, capture
-
-LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+from sb3_ppo_variants.fast.heads import head_for
+from sb3_ppo_variants.kl import Captured, capture
 
 #: (values, log-probabilities of the actions, entropy or None, the action distributions' parameters)
 Evaluation = tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured | None]
@@ -81,8 +74,9 @@ class PolicyEvaluator:
 
 class LeanEvaluator(PolicyEvaluator):
     """
-    Closed-form log-probabilities and entropies on the policy's own layers, for the distributions of SB3's
-    ``ActorCriticPolicy`` without gSDE. Use :func:`make_evaluator`, which checks that the policy qualifies.
+    Closed-form log-probabilities and entropies (:mod:`~sb3_ppo_variants.fast.heads`) on the policy's own layers,
+    for the distributions of SB3's ``ActorCriticPolicy`` without gSDE. Use :func:`make_evaluator`, which checks that
+    the policy qualifies.
 
     :param policy: the algorithm's policy
     """
@@ -90,29 +84,21 @@ class LeanEvaluator(PolicyEvaluator):
     def __init__(self, policy: ActorCriticPolicy):
         super().__init__(policy)
         assert isinstance(policy.mlp_extractor, MlpExtractor)
-        self._actor = _functional(policy.mlp_extractor.policy_net)
-        self._critic = _functional(policy.mlp_extractor.value_net)
-        assert isinstance(policy.action_net, nn.Linear) and isinstance(policy.value_net, nn.Linear)
+        self._actor = _functional([*policy.mlp_extractor.policy_net, policy.action_net])
+        self._critic = _functional([*policy.mlp_extractor.value_net, policy.value_net])
         # Module attribute lookups cost ~0.3 µs each; the tensors are updated in place, so holding them is safe.
-        self._action_net = _functional([policy.action_net])
-        self._value_net = _functional([policy.value_net])
         self._log_std: th.Tensor | None = getattr(policy, "log_std", None)
         self._flatten_only = all(
             type(extractor) is FlattenExtractor
             for extractor in (policy.features_extractor, policy.pi_features_extractor, policy.vf_features_extractor)
         )
-        distribution = policy.action_dist
-        if isinstance(distribution, MultiCategoricalDistribution):
-            self._splits: list[int] | None = list(distribution.action_dims)
-        else:
-            self._splits = None
+        head = head_for(policy.action_dist)
+        assert head is not None
+        self._head = head
 
     def _features(self, obs: PyTorchObs) -> tuple[th.Tensor, th.Tensor]:
         if self._flatten_only:
-            # FlattenExtractor is nn.Flatten(): the same tensor for actor and critic
-            preprocessed = preprocess_obs(obs, self.policy.observation_space, self.policy.normalize_images)
-            assert isinstance(preprocessed, th.Tensor)  # a FlattenExtractor cannot take a Dict observation space
-            flat = preprocessed.flatten(1)
+            flat = flattened_observations(self.policy, obs)
             return flat, flat
         features = self.policy.extract_features(obs)
         if self.policy.share_features_extractor:
@@ -123,51 +109,29 @@ class LeanEvaluator(PolicyEvaluator):
 
     def act(self, obs: PyTorchObs) -> th.Tensor:
         pi_features, _ = self._features(obs)
-        out = self._action_net(self._actor(pi_features))
-        distribution = self.policy.action_dist
-        if isinstance(distribution, DiagGaussianDistribution):
-            # torch.normal with SB3's mean and std: the draw Normal.sample() makes from the same generator state
-            assert self._log_std is not None
-            std = self._log_std.exp()
-            return th.normal(out, (th.ones_like(out) * std))
-        if isinstance(distribution, BernoulliDistribution):
-            return th.bernoulli(th.sigmoid(out))
-        if self._splits is None:
-            return _sample_categorical(out)
-        return th.stack([_sample_categorical(logits) for logits in out.split(self._splits, dim=-1)], dim=1)
+        return self._head.sample(self._actor(pi_features), self._log_std)
 
     def evaluate(self, obs: PyTorchObs, actions: th.Tensor, with_distribution: bool = True) -> Evaluation:
         pi_features, vf_features = self._features(obs)
-        out = self._action_net(self._actor(pi_features))
-        values = self._value_net(self._critic(vf_features)).flatten()
-        distribution = self.policy.action_dist
-        if isinstance(distribution, DiagGaussianDistribution):
-            log_std = self._log_std
-            assert log_std is not None
-            std = log_std.exp()
-            z = (actions - out) / std
-            log_prob = (-0.5 * z.pow(2) - log_std - LOG_SQRT_2PI).sum(dim=-1)
-            # The entropy of a Gaussian does not depend on the state: one scalar, whose mean is SB3's mean entropy.
-            entropy = (0.5 + LOG_SQRT_2PI + log_std).sum()
-            params = (Params("normal", out, th.ones_like(out) * std),) if with_distribution else None
-            return values, log_prob, entropy, params
-        if isinstance(distribution, BernoulliDistribution):
-            log_prob = -F.binary_cross_entropy_with_logits(out, actions, reduction="none").sum(dim=-1)
-            entropy = F.binary_cross_entropy_with_logits(out, th.sigmoid(out), reduction="none").sum(dim=-1)
-            return values, log_prob, entropy, (Params("bernoulli", out),)
-        if self._splits is None:
-            return (values, *_categorical(out, actions.long().reshape(-1)))
-        parts = [
-            _categorical(logits, a)
-            for logits, a in zip(out.split(self._splits, dim=-1), actions.long().unbind(dim=1), strict=True)
-        ]
-        log_prob = th.stack([p[0] for p in parts], dim=1).sum(dim=1)
-        entropy = th.stack([p[1] for p in parts], dim=1).sum(dim=1)
-        return values, log_prob, entropy, tuple(p[2][0] for p in parts)
+        values = self._critic(vf_features).flatten()
+        head = self._head.forward(self._actor(pi_features), self._log_std, actions, with_distribution)
+        return values, head.log_prob, head.entropy, head.distribution
 
     def predict_values(self, obs: PyTorchObs) -> th.Tensor:
         _, vf_features = self._features(obs)
-        return self._value_net(self._critic(vf_features)).flatten()
+        return self._critic(vf_features).flatten()
+
+
+def flattened_observations(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
+    """
+    What a ``FlattenExtractor`` makes of the observations (it has no parameters: one tensor serves actor and critic).
+
+    :param policy: a policy whose features extractors are ``FlattenExtractor``
+    :param obs: a batch of observations (tensors)
+    """
+    preprocessed = preprocess_obs(obs, policy.observation_space, policy.normalize_images)
+    assert isinstance(preprocessed, th.Tensor)  # a FlattenExtractor cannot take a Dict observation space
+    return preprocessed.flatten(1)
 
 
 def make_evaluator(policy: ActorCriticPolicy) -> PolicyEvaluator:
@@ -188,8 +152,7 @@ def lean_reason(policy: ActorCriticPolicy) -> str | None:
     :param policy: the policy
     :return: the reason, or None when the lean evaluator applies
     """
-    supported = (DiagGaussianDistribution, CategoricalDistribution, MultiCategoricalDistribution, BernoulliDistribution)
-    if type(policy.action_dist) not in supported:
+    if head_for(policy.action_dist) is None:
         return f"{type(policy.action_dist).__name__} (e.g. gSDE) has no closed form here"
     for method in (
         "evaluate_actions",
@@ -230,19 +193,6 @@ def _functional(net: Iterable[nn.Module]) -> Callable[[th.Tensor], th.Tensor]:
         return x
 
     return forward
-
-
-def _sample_categorical(logits: th.Tensor) -> th.Tensor:
-    """One draw per row, as torch's ``Categorical.sample`` makes it (multinomial with replacement)."""
-    return th.multinomial(th.softmax(logits, dim=-1), 1, True).squeeze(-1)
-
-
-def _categorical(logits: th.Tensor, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, Captured]:
-    """log π(a|s), entropy and normalised log-probabilities (what torch's Categorical keeps) of one categorical."""
-    log_probs = F.log_softmax(logits, dim=-1)
-    log_prob = log_probs.gather(-1, actions.unsqueeze(-1)).squeeze(-1)
-    entropy = -(log_probs.exp() * log_probs).sum(dim=-1)
-    return log_prob, entropy, (Params("categorical", log_probs),)
 
 
 def _buffer_actions_for(policy: ActorCriticPolicy, actions: th.Tensor) -> th.Tensor:

@@ -33,6 +33,15 @@ EQUIVALENCE_CASES = {
         "MlpPolicy",
         dict(learning_rate=lambda p: 1e-3 * (0.5 + p), clip_range=lambda p: 0.1 + 0.2 * p),
     ),
+    # what the closed-form gradients of the fast path must also get right
+    "gaussian_entropy": ("Pendulum-v1", 1, "MlpPolicy", dict(ent_coef=0.01, clip_range_vf=0.1)),
+    "relu_adamw": (
+        "CartPole-v1",
+        1,
+        "MlpPolicy",
+        dict(policy_kwargs=dict(activation_fn=th.nn.ReLU, optimizer_class=th.optim.AdamW)),
+    ),
+    "no_hidden_layers": ("Pendulum-v1", 1, "MlpPolicy", dict(policy_kwargs=dict(net_arch=[]))),
 }
 
 
@@ -65,7 +74,10 @@ def _fresh(case: str) -> tuple[str, Any]:
     return policy, make_vec_env(env_id, n_envs=n_envs, seed=0)
 
 
-@pytest.mark.parametrize("case", ["box", "discrete", "multidiscrete", "multibinary", "gsde", "dict_obs", "several_envs"])
+@pytest.mark.parametrize(
+    "case",
+    ["box", "discrete", "multidiscrete", "multibinary", "gsde", "dict_obs", "several_envs", "gaussian_entropy", "relu_adamw"],
+)
 @pytest.mark.parametrize("cls", [PPOAdaptiveKL, PPOFixedKL, PPONoClip], ids=lambda c: c.__name__)
 def test_fast_variants_match_exact_after_one_update(cls: type, case: str) -> None:
     exact, fast = one_update(cls, case, False), one_update(cls, case, True)
