@@ -87,8 +87,8 @@ COMMON_PARAMS_DOC = """:param policy: The policy model to use (MlpPolicy, CnnPol
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
     :param fast: Opt-in fast path (see :mod:`sb3_ppo_variants.fast`): the same algorithm, policy and buffers with less
         work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
-        rollout, closed-form log-probabilities and entropies, fused Adam). Results match the default path up to float
-        rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics."""
+        rollout, gradients in closed form without autograd for MLP policies, fused Adam). Results match the default
+        path up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics."""
 
 
 def with_common_params_doc(cls: type[SelfSurrogatePPO]) -> type[SelfSurrogatePPO]:

@@ -3,7 +3,7 @@ exact path, up to float rounding, on every action space and SB3 feature the pari
 
 Tolerance: every parameter within ATOL = 1e-6 absolute after one update (3 epochs of 2 minibatches). The observed
 maximum over all cases is 6e-8, a few float32 ulps: the batched value and log-probability passes, the closed-form
-log-probabilities and fused Adam round differently, nothing else differs. A wrong sign, a missing term or a
+log-probabilities and gradients and fused Adam round differently, nothing else differs. A wrong sign, a missing term or a
 mismatched sample moves parameters by ~1e-4 (one Adam step at the learning rate), which the bound catches; the
 sanity test below checks that it does.
 """
