@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import torch as th
 
@@ -97,30 +98,38 @@ def fused_adam_step(optimizer: th.optim.Optimizer) -> Callable[[], None]:
         for group, params, grads, states in groups:
             steps = [state["step"] for state in states]
             th._foreach_add_(steps, 1)
-            decoupled = group.get("decoupled_weight_decay", False) or isinstance(optimizer, th.optim.AdamW)
-            kernel = th._fused_adamw_ if decoupled else th._fused_adam_
-            beta1, beta2 = group["betas"]
-            kernel(
-                params,
-                grads,
-                [state["exp_avg"] for state in states],
-                [state["exp_avg_sq"] for state in states],
-                [],
-                steps,
-                amsgrad=False,
-                lr=group["lr"],
-                beta1=beta1,
-                beta2=beta2,
-                weight_decay=group["weight_decay"],
-                eps=group["eps"],
-                maximize=group["maximize"],
-                grad_scale=None,
-                found_inf=None,
-            )
+            kernel, hyperparameters = fused_adam_kernel(optimizer, group)
+            exp_avgs = [state["exp_avg"] for state in states]
+            kernel(params, grads, exp_avgs, [state["exp_avg_sq"] for state in states], [], steps, **hyperparameters)
 
     if type(optimizer) not in (th.optim.Adam, th.optim.AdamW):
         return optimizer.step
     return step
+
+
+def fused_adam_kernel(optimizer: th.optim.Optimizer, group: dict[str, Any]) -> tuple[Callable[..., None], dict[str, Any]]:
+    """
+    torch's fused kernel for an Adam or AdamW parameter group (without amsgrad), and the keyword arguments that
+    ``Optimizer.step`` passes it: call it with (params, grads, exp_avgs, exp_avg_sqs, [], steps, **kwargs) after
+    adding 1 to the step counters.
+
+    :param optimizer: the Adam or AdamW optimizer
+    :param group: one of its parameter groups
+    """
+    decoupled = group.get("decoupled_weight_decay", False) or isinstance(optimizer, th.optim.AdamW)
+    beta1, beta2 = group["betas"]
+    hyperparameters = dict(
+        amsgrad=False,
+        lr=group["lr"],
+        beta1=beta1,
+        beta2=beta2,
+        weight_decay=group["weight_decay"],
+        eps=group["eps"],
+        maximize=group["maximize"],
+        grad_scale=None,
+        found_inf=None,
+    )
+    return (th._fused_adamw_ if decoupled else th._fused_adam_), hyperparameters
 
 
 def clip_grad_norm(parameters: Sequence[th.Tensor], max_norm: float) -> th.Tensor:

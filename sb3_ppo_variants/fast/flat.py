@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch as th
 from torch import nn
 
-from sb3_ppo_variants.fast.context import _get_fused_kernels_supported_devices
+from sb3_ppo_variants.fast.context import _get_fused_kernels_supported_devices, fused_adam_kernel
 
 
 def flat_adam_reason(parameters: list[nn.Parameter], optimizer: th.optim.Optimizer) -> str | None:
@@ -67,24 +67,7 @@ class FlatParameters:
             self.exp_avg, self.exp_avg_sq, step = th.zeros_like(self.data), th.zeros_like(self.data), 0.0
         # the fused kernel wants the step counter as a float32 tensor beside the parameters
         self.step_count = th.as_tensor(step, dtype=th.float32, device=self.data.device).clone()
-        group = optimizer.param_groups[0]
-        self._kernel = (
-            th._fused_adamw_
-            if isinstance(optimizer, th.optim.AdamW) or group.get("decoupled_weight_decay")
-            else th._fused_adam_
-        )
-        beta1, beta2 = group["betas"]
-        self._hyperparameters = dict(
-            amsgrad=False,
-            lr=group["lr"],
-            beta1=beta1,
-            beta2=beta2,
-            weight_decay=group["weight_decay"],
-            eps=group["eps"],
-            maximize=group["maximize"],
-            grad_scale=None,
-            found_inf=None,
-        )
+        self._kernel, self._hyperparameters = fused_adam_kernel(optimizer, optimizer.param_groups[0])
         self._slices: dict[th.Tensor, slice] = {}
         offset = 0
         for p in parameters:

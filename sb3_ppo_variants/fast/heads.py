@@ -25,7 +25,7 @@ from stable_baselines3.common.distributions import (
 )
 from torch.nn import functional as F
 
-from sb3_ppo_variants.kl import Captured, Params
+from sb3_ppo_variants.kl import Captured, KLGradient, Params
 
 LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -67,7 +67,7 @@ class Head:
         output: HeadOutput,
         log_prob_grad: th.Tensor,
         entropy_grad: float | None,
-        distribution_grad: tuple[tuple[th.Tensor, th.Tensor | None], ...] | None,
+        distribution_grad: KLGradient | None,
     ) -> tuple[th.Tensor, th.Tensor | None]:
         """
         Gradients of the loss with respect to the ``action_net`` output and ``log_std``.
@@ -105,7 +105,7 @@ class GaussianHead(Head):
         output: HeadOutput,
         log_prob_grad: th.Tensor,
         entropy_grad: float | None,
-        distribution_grad: tuple[tuple[th.Tensor, th.Tensor | None], ...] | None,
+        distribution_grad: KLGradient | None,
     ) -> tuple[th.Tensor, th.Tensor | None]:
         z, std = output.cache
         # d log π / d mean = z / std and d log π / d log_std = z² - 1, per action dimension
@@ -146,7 +146,7 @@ class CategoricalHead(Head):
         output: HeadOutput,
         log_prob_grad: th.Tensor,
         entropy_grad: float | None,
-        distribution_grad: tuple[tuple[th.Tensor, th.Tensor | None], ...] | None,
+        distribution_grad: KLGradient | None,
     ) -> tuple[th.Tensor, th.Tensor | None]:
         log_probs, probs, actions, entropy = output.cache
         # d log π(a) / d logits = onehot(a) - π
@@ -184,7 +184,7 @@ class MultiCategoricalHead(CategoricalHead):
         output: HeadOutput,
         log_prob_grad: th.Tensor,
         entropy_grad: float | None,
-        distribution_grad: tuple[tuple[th.Tensor, th.Tensor | None], ...] | None,
+        distribution_grad: KLGradient | None,
     ) -> tuple[th.Tensor, th.Tensor | None]:
         # log π and the entropy are sums over the sub-spaces: each gets the same gradient
         grads = [
@@ -213,7 +213,7 @@ class BernoulliHead(Head):
         output: HeadOutput,
         log_prob_grad: th.Tensor,
         entropy_grad: float | None,
-        distribution_grad: tuple[tuple[th.Tensor, th.Tensor | None], ...] | None,
+        distribution_grad: KLGradient | None,
     ) -> tuple[th.Tensor, th.Tensor | None]:
         logits, actions, probs = output.cache
         # d log π(a) / d logit = a - sigmoid(logit)
