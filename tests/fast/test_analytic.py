@@ -51,15 +51,17 @@ def test_served_policies(name: str) -> None:
         ("CartPole-v1", "MlpPolicy", dict(policy_kwargs=dict(optimizer_kwargs=dict(amsgrad=True))), "amsgrad"),
     ],
 )
-def test_other_policies_use_autograd(env: Any, policy: str, kwargs: dict[str, Any], reason: str) -> None:
+def test_other_policies_use_autograd(
+    env: Any, policy: str, kwargs: dict[str, Any], reason: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     model = PPOClip(policy, make_vec_env(env, n_envs=1, seed=0), seed=0, fast=True, **{**BUDGET, **kwargs})
     assert reason in (analytic_reason(model.policy) or "")
-    calls = count_backward_calls(model)
+    calls = count_backward_calls(monkeypatch)
     model.learn(64)  # and the fast path still trains it
     assert calls == []
 
 
-def count_backward_calls(model: Any) -> list[int]:
+def count_backward_calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     original = AnalyticEvaluator.backward
 
@@ -67,16 +69,14 @@ def count_backward_calls(model: Any) -> list[int]:
         calls.append(1)
         original(self, *args)
 
-    model._spy = pytest.MonkeyPatch()
-    model._spy.setattr(AnalyticEvaluator, "backward", spy)
+    monkeypatch.setattr(AnalyticEvaluator, "backward", spy)
     return calls
 
 
-def test_the_fast_loop_uses_it_for_mlp_policies() -> None:
+def test_the_fast_loop_uses_it_for_mlp_policies(monkeypatch: pytest.MonkeyPatch) -> None:
     model = PPOClip("MlpPolicy", "Pendulum-v1", seed=0, fast=True, **BUDGET)
-    calls = count_backward_calls(model)
+    calls = count_backward_calls(monkeypatch)
     model.learn(64)
-    model._spy.undo()
     assert len(calls) == BUDGET["n_epochs"] * BUDGET["n_steps"] // BUDGET["batch_size"]
 
 
