@@ -440,7 +440,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                         assert entropy is not None
                         analytic.backward(
                             objectives.surrogate_loss_gradient(ratio, advantages, clip_range),
-                            None if self.ent_coef == 0 else -self.ent_coef / max(entropy.numel(), 1),
+                            None if self.ent_coef == 0 else -self.ent_coef / entropy.numel(),
                             None
                             if kl_coef is None or old_selected is None or new_distribution is None
                             else kl_divergence_gradient(old_selected, new_distribution, kl_coef / len(ratio)),

@@ -42,6 +42,7 @@ EQUIVALENCE_CASES = {
         dict(policy_kwargs=dict(activation_fn=th.nn.ReLU, optimizer_class=th.optim.AdamW)),
     ),
     "no_hidden_layers": ("Pendulum-v1", 1, "MlpPolicy", dict(policy_kwargs=dict(net_arch=[]))),
+    "truncated_minibatch": ("Pendulum-v1", 1, "MlpPolicy", dict(n_steps=50)),  # 50 = 32 + 18
 }
 
 
