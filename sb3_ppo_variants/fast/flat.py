@@ -53,16 +53,15 @@ class FlatParameters:
     """
 
     def __init__(self, parameters: list[nn.Parameter], optimizer: th.optim.Optimizer):
-        self.parameters = parameters
         self.optimizer = optimizer
         with th.no_grad():
             self.data = th.cat([p.reshape(-1) for p in parameters])
         self.grad = th.zeros_like(self.data)
-        states = [optimizer.state.get(p) for p in parameters]
+        states = [optimizer.state.get(p) or {} for p in parameters]
         if all(states):
-            self.exp_avg = th.cat([state["exp_avg"].reshape(-1) for state in states if state])
-            self.exp_avg_sq = th.cat([state["exp_avg_sq"].reshape(-1) for state in states if state])
-            step = states[0]["step"] if states[0] else 0.0
+            self.exp_avg = th.cat([state["exp_avg"].reshape(-1) for state in states])
+            self.exp_avg_sq = th.cat([state["exp_avg_sq"].reshape(-1) for state in states])
+            step = states[0]["step"]
         else:
             self.exp_avg, self.exp_avg_sq, step = th.zeros_like(self.data), th.zeros_like(self.data), 0.0
         # the fused kernel wants the step counter as a float32 tensor beside the parameters

@@ -139,7 +139,7 @@ class CategoricalHead(Head):
         probs = log_probs.exp()
         entropy = -(probs * log_probs).sum(dim=-1)
         # torch's Categorical keeps the normalised log-probabilities as its logits
-        return HeadOutput(log_prob, entropy, (Params("categorical", log_probs),), (log_probs, probs, actions, entropy))
+        return HeadOutput(log_prob, entropy, (Params("categorical", log_probs),), (log_probs, probs, actions))
 
     def backward(
         self,
@@ -148,12 +148,12 @@ class CategoricalHead(Head):
         entropy_grad: float | None,
         distribution_grad: KLGradient | None,
     ) -> tuple[th.Tensor, th.Tensor | None]:
-        log_probs, probs, actions, entropy = output.cache
+        log_probs, probs, actions = output.cache
         # d log π(a) / d logits = onehot(a) - π
         out_grad = probs * -log_prob_grad.unsqueeze(1)
         out_grad.scatter_add_(1, actions, log_prob_grad.unsqueeze(1))
         if entropy_grad is not None:  # d H / d logits_k = -π_k (log π_k + H)
-            out_grad = out_grad - (entropy_grad * probs) * (log_probs + entropy.unsqueeze(1))
+            out_grad = out_grad - (entropy_grad * probs) * (log_probs + output.entropy.unsqueeze(1))
         if distribution_grad is not None:
             out_grad = out_grad + distribution_grad[0][0]
         return out_grad, None
