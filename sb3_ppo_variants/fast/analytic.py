@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import torch as th
 from stable_baselines3.common.policies import ActorCriticPolicy
-from stable_baselines3.common.torch_layers import FlattenExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs
 
-from sb3_ppo_variants.fast.evaluator import Evaluation, flattened_observations, lean_reason
+from sb3_ppo_variants.fast.evaluator import Evaluation, flattened_observations, flattens_observations, lean_reason
 from sb3_ppo_variants.fast.flat import FlatParameters, flat_adam_reason
 from sb3_ppo_variants.fast.heads import HeadOutput, head_for
 from sb3_ppo_variants.fast.mlp import Mlp, mlp_reason
@@ -38,10 +37,7 @@ def analytic_reason(policy: ActorCriticPolicy) -> str | None:
         return reason
     if head_for(policy.action_dist) is None:
         return f"no closed-form gradient for {type(policy.action_dist).__name__}"
-    if any(
-        type(extractor) is not FlattenExtractor
-        for extractor in (policy.features_extractor, policy.pi_features_extractor, policy.vf_features_extractor)
-    ):
+    if not flattens_observations(policy):
         return "a features extractor other than FlattenExtractor"
     for net in (
         [*policy.mlp_extractor.policy_net, policy.action_net],

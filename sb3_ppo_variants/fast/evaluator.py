@@ -88,10 +88,7 @@ class LeanEvaluator(PolicyEvaluator):
         self._critic = _functional([*policy.mlp_extractor.value_net, policy.value_net])
         # Module attribute lookups cost ~0.3 µs each; the tensors are updated in place, so holding them is safe.
         self._log_std: th.Tensor | None = getattr(policy, "log_std", None)
-        self._flatten_only = all(
-            type(extractor) is FlattenExtractor
-            for extractor in (policy.features_extractor, policy.pi_features_extractor, policy.vf_features_extractor)
-        )
+        self._flatten_only = flattens_observations(policy)
         head = head_for(policy.action_dist)
         assert head is not None
         self._head = head
@@ -122,11 +119,23 @@ class LeanEvaluator(PolicyEvaluator):
         return self._critic(vf_features).flatten()
 
 
+def flattens_observations(policy: ActorCriticPolicy) -> bool:
+    """
+    Whether every features extractor of the policy is a ``FlattenExtractor`` (SB3's default for ``MlpPolicy``).
+
+    :param policy: the policy
+    """
+    return all(
+        type(extractor) is FlattenExtractor
+        for extractor in (policy.features_extractor, policy.pi_features_extractor, policy.vf_features_extractor)
+    )
+
+
 def flattened_observations(policy: ActorCriticPolicy, obs: PyTorchObs) -> th.Tensor:
     """
     What a ``FlattenExtractor`` makes of the observations (it has no parameters: one tensor serves actor and critic).
 
-    :param policy: a policy whose features extractors are ``FlattenExtractor``
+    :param policy: a policy that :func:`flattens_observations`
     :param obs: a batch of observations (tensors)
     """
     preprocessed = preprocess_obs(obs, policy.observation_space, policy.normalize_images)
