@@ -7,16 +7,11 @@ python -m sb3_ppo_variants.benchmark report results/table1                      
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 
 from sb3_ppo_variants.benchmark.grid import load_grid, preset, select
 from sb3_ppo_variants.benchmark.report import make_report
 from sb3_ppo_variants.benchmark.runner import run_grid
-
-
-def _command(argv: list[str]) -> str:
-    return "python -m sb3_ppo_variants.benchmark " + shlex.join(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -42,6 +37,12 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--backend", choices=["local", "ray"], default="local")
     run.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--allow-software-mismatch",
+        action="store_true",
+        help="add runs although this environment's torch, numpy, gymnasium, MuJoCo, SB3 or sb3-contrib version or "
+        "torch's CPU capability differs from the folder's pin (its constraints.txt); the report shows the groups",
+    )
 
     report = commands.add_parser("report", help="write report.md, scores.csv, aggregate.json and plots")
     report.add_argument("folder", help="a benchmark's --out folder")
@@ -53,7 +54,15 @@ def main(argv: list[str] | None = None) -> None:
         if args.command == "run":
             grid = preset(args.preset) if args.preset else load_grid(args.grid)
             grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast)
-            run_grid(grid, args.out, args.workers, args.backend, args.address, progress=not args.no_progress)
+            run_grid(
+                grid,
+                args.out,
+                args.workers,
+                args.backend,
+                args.address,
+                progress=not args.no_progress,
+                allow_software_mismatch=args.allow_software_mismatch,
+            )
         else:
             make_report(args.folder, args.timesteps, args.run_command)
             print(f"wrote {args.folder}/report.md")

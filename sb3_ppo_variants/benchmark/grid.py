@@ -209,7 +209,7 @@ def select(
 
     :param fast: run the settings on the opt-in fast path instead: each variant's setting becomes ``<name>_fast``
         with ``fast=True`` (its own row and Monitor folder, never mixed with exact runs); stock PPO has no fast path
-        and is dropped
+        and stays as it is, the exact reference row
     :return: a new grid
     """
     chosen = grid.settings
@@ -220,9 +220,9 @@ def select(
             raise ValueError(f"unknown settings {unknown}; choose from {sorted(known)}")
         chosen = [known[name] for name in settings]
     if fast:
-        chosen = [fast_setting(s) for s in chosen if s.algo != "ppo"]
-        if not chosen:
+        if all(s.algo == "ppo" for s in chosen):
             raise ValueError("--fast needs at least one setting of a variant (stock PPO has no fast path)")
+        chosen = [s if s.algo == "ppo" else fast_setting(s) for s in chosen]
     return Grid(
         chosen,
         envs or grid.envs,

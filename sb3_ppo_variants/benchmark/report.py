@@ -22,6 +22,7 @@ import numpy as np
 
 from sb3_ppo_variants.benchmark.grid import SETTINGS_BY_NAME
 from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
+from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
 
@@ -289,16 +290,21 @@ def make_report(folder: str | Path, timesteps: int | None = None, command: str |
     learning_curves(runs, folder / "learning_curves.png")
     if aggregates:
         aggregate_bars(aggregates, folder / "aggregate.png")
-    _write_scores_csv(runs, raw, normalized, folder / "scores.csv")
+    groups = software_groups(runs)
+    _write_scores_csv(runs, raw, normalized, group_of(groups), folder / "scores.csv")
+    pin = store.pin()
     summary = {
         "timesteps": budget,
         "envs": envs,
         "random_scores": random,
         "aggregate": [a.__dict__ for a in aggregates],
+        "pin": pin,
+        "software_groups": [{"group": g.name, "runs": len(g.runs), "versions": g.versions} for g in groups],
     }
     atomic_write_json(folder / "aggregate.json", summary)
     incomplete = incomplete_settings(normalized)
-    atomic_write_text(folder / "report.md", _markdown(runs, raw, random, aggregates, incomplete, budget, command))
+    markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command)
+    atomic_write_text(folder / "report.md", markdown + "\n".join(software_section(runs, pin)) + "\n")
     return summary
 
 
@@ -306,11 +312,13 @@ def _write_scores_csv(
     runs: list[RunResult],
     raw: dict[str, dict[str, list[float]]],
     normalized: dict[str, dict[str, list[float]]],
+    software_group: dict[str, str],
     path: Path,
 ) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["setting", "algo", "env", "seed", "timesteps", "episodes", "score", "normalized_score", "fps"])
+    header = ["setting", "algo", "env", "seed", "timesteps", "episodes", "score", "normalized_score", "fps"]
+    writer.writerow([*header, "software_group", "code_version"])
     for run in sorted(runs, key=lambda r: (r.setting, r.env, r.seed)):
         seeds = sorted(r.seed for r in runs if r.setting == run.setting and r.env == run.env)
         i = seeds.index(run.seed)
@@ -325,6 +333,8 @@ def _write_scores_csv(
                 f"{raw[run.env][run.setting][i]:.4f}",
                 f"{normalized[run.env][run.setting][i]:.4f}",
                 f"{run.fps:.0f}",
+                software_group[run.key],
+                run.code_version,
             ]
         )
     atomic_write_text(path, buffer.getvalue())
@@ -342,12 +352,12 @@ def _markdown(
     envs = sorted(raw)
     settings = sorted({r.setting for r in runs}, key=lambda s: (s not in SETTINGS_BY_NAME, s))
     seeds = sorted({r.seed for r in runs})
-    versions = sorted({r.code_version for r in runs})
     out = [
         "# Table 1 benchmark report",
         "",
         f"{len(runs)} runs: {len(settings)} settings x {len(envs)} environments x seeds {seeds}, "
-        f"{budget:,} timesteps each, n_envs {sorted({r.n_envs for r in runs})}. Code: {', '.join(versions)}.",
+        f"{budget:,} timesteps each, n_envs {sorted({r.n_envs for r in runs})}. Software and code versions: "
+        "[below](#software).",
     ]
     if command:
         out += ["", "Produced by:", "", "```", command, "```"]

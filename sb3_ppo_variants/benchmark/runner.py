@@ -12,6 +12,14 @@ from typing import Any
 from tqdm.auto import tqdm
 
 from sb3_ppo_variants.benchmark.grid import Grid, RunSpec
+from sb3_ppo_variants.benchmark.io import atomic_write_text
+from sb3_ppo_variants.benchmark.software import (
+    CONSTRAINTS_FILE,
+    check_pin,
+    constraints_text,
+    current_software,
+    pinned_versions,
+)
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import execute_run, init_worker
 
@@ -24,11 +32,14 @@ class RunFailure:
     error: str
 
 
-def _local_results(runs: list[RunSpec], out: str, workers: int) -> Iterator[RunResult | RunFailure]:
+Pin = dict[str, str] | None
+
+
+def _local_results(runs: list[RunSpec], out: str, workers: int, pin: Pin) -> Iterator[RunResult | RunFailure]:
     """Results as they finish, from a pool of ``workers`` spawned processes (one torch thread each)."""
     context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch's thread pools
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
-    futures = {pool.submit(execute_run, spec, out): spec for spec in runs}
+    futures = {pool.submit(execute_run, spec, out, pin): spec for spec in runs}
     pending: set[Future[RunResult]] = set(futures)
     completed = False
     try:
@@ -47,12 +58,12 @@ def _local_results(runs: list[RunSpec], out: str, workers: int) -> Iterator[RunR
         pool.shutdown(wait=completed, cancel_futures=True)
 
 
-def _ray_execute(spec: RunSpec, out: str) -> RunResult:
+def _ray_execute(spec: RunSpec, out: str, pin: Pin) -> RunResult:
     init_worker()
-    return execute_run(spec, out)
+    return execute_run(spec, out, pin)
 
 
-def _ray_results(runs: list[RunSpec], out: str, address: str | None) -> Iterator[RunResult | RunFailure]:
+def _ray_results(runs: list[RunSpec], out: str, address: str | None, pin: Pin) -> Iterator[RunResult | RunFailure]:
     """Results as they finish, one Ray task (one CPU) per run. ``address=None`` starts a local Ray instance."""
     try:
         import ray
@@ -63,7 +74,7 @@ def _ray_results(runs: list[RunSpec], out: str, address: str | None) -> Iterator
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
     try:
         remote = ray.remote(num_cpus=1)(_ray_execute)
-        specs = {remote.remote(spec, out): spec for spec in runs}
+        specs = {remote.remote(spec, out, pin): spec for spec in runs}
         pending = list(specs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
@@ -83,9 +94,14 @@ def run_grid(
     backend: str = "local",
     address: str | None = None,
     progress: bool = True,
+    allow_software_mismatch: bool = False,
 ) -> list[RunResult]:
     """
     Run every run of ``grid`` that ``out``'s results store does not hold yet, storing each as soon as it finishes.
+
+    The first call that has runs to do pins ``out`` to this environment's numerics-relevant software (kept in the
+    store and written to ``out/constraints.txt``, see :mod:`~sb3_ppo_variants.benchmark.software`); later calls, and
+    each worker before it trains, refuse other versions unless ``allow_software_mismatch``.
 
     :param grid: the grid
     :param out: the benchmark folder: results store, Monitor logs, report
@@ -93,7 +109,10 @@ def run_grid(
     :param backend: ``local`` or ``ray``
     :param address: the Ray cluster's address (``auto``, ``ray://host:10001``...); None starts Ray locally
     :param progress: show a progress bar with runs done / total and an ETA
+    :param allow_software_mismatch: add runs made with software other than the folder's pin (each run records its
+        own; the report shows the groups)
     :return: the runs finished by this call
+    :raises SoftwareMismatchError: before any training, when this environment differs from the folder's pin
     """
     if backend not in ("local", "ray"):
         raise ValueError(f"backend must be 'local' or 'ray', got {backend!r}")
@@ -103,13 +122,20 @@ def run_grid(
     all_runs = grid.runs()
     finished = store.finished_keys()
     todo = [spec for spec in all_runs if spec.key not in finished]
-    results: Iterator[RunResult | RunFailure]
-    if not todo:
-        results = iter(())
-    elif backend == "local":
-        results = _local_results(todo, str(out), workers)
-    else:
-        results = _ray_results(todo, str(out), address)
+    results: Iterator[RunResult | RunFailure] = iter(())
+    if todo:
+        software = current_software()
+        pin = store.pin_once(pinned_versions(software))
+        constraints = Path(out) / CONSTRAINTS_FILE
+        if not constraints.exists():
+            atomic_write_text(constraints, constraints_text(pin))
+        if not allow_software_mismatch:
+            check_pin(pin, software, out)
+        worker_pin = None if allow_software_mismatch else pin
+        if backend == "local":
+            results = _local_results(todo, str(out), workers, worker_pin)
+        else:
+            results = _ray_results(todo, str(out), address, worker_pin)
     bar: Any = tqdm(total=len(all_runs), initial=len(all_runs) - len(todo), unit="run", disable=not progress)
     done: list[RunResult] = []
     failures: list[RunFailure] = []

@@ -2,6 +2,10 @@
 
 A run is in the store completely or not at all (one row, its episodes included, committed at once), so a benchmark
 killed at any moment loses at most the runs in flight, and re-running the same command skips what is stored.
+
+Schema versions (SQLite's ``user_version``): 0, the first; 1 adds each run's ``software`` (a JSON object, see
+:mod:`~sb3_ppo_variants.benchmark.software`; runs stored before it are kept and marked ``unknown``) and the folder's
+``pin`` (the versions its runs must share). Opening a store migrates it in place, in one transaction.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sb3_ppo_variants.benchmark.software import UNKNOWN
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -32,7 +38,8 @@ CREATE TABLE IF NOT EXISTS runs (
     fps REAL NOT NULL,
     finished_at TEXT NOT NULL,
     host TEXT NOT NULL,
-    episodes BLOB NOT NULL
+    episodes BLOB NOT NULL,
+    software TEXT NOT NULL DEFAULT 'unknown'
 );
 CREATE TABLE IF NOT EXISTS random_scores (
     env TEXT PRIMARY KEY,
@@ -41,7 +48,17 @@ CREATE TABLE IF NOT EXISTS random_scores (
     std REAL NOT NULL,
     seed INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS pin (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
+SCHEMA_VERSION = 1
+#: The columns of ``runs``, in the order of :class:`RunResult`'s fields.
+RUN_COLUMNS = (
+    "key, setting, algo, env, seed, timesteps, n_envs, kwargs, code_version, wall_time, fps, finished_at, host, episodes, "
+    "software"
+)
 
 
 def pack_episodes(episodes: list[tuple[int, float, int]]) -> bytes:
@@ -84,6 +101,9 @@ class RunResult:
     finished_at: str
     host: str
     episodes: list[tuple[int, float, int]]
+    #: what the run ran on (:func:`~sb3_ppo_variants.benchmark.software.current_software`); None: not recorded (a run
+    #: stored before runs recorded it)
+    software: dict[str, str] | None = None
 
 
 class ResultsStore:
@@ -98,8 +118,36 @@ class ResultsStore:
     def __init__(self, folder: str | Path):
         self.path = Path(folder) / self.FILENAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Create the tables, or bring an older store to :data:`SCHEMA_VERSION`, keeping its runs."""
+        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            # One write transaction, taken before reading the version: two processes opening an old store at once
+            # migrate it once.
+            db.execute("BEGIN IMMEDIATE")
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA_VERSION:
+                columns = {row[1] for row in db.execute("PRAGMA table_info(runs)")}
+                if columns and "software" not in columns:
+                    db.execute("ALTER TABLE runs ADD COLUMN software TEXT NOT NULL DEFAULT 'unknown'")
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version > SCHEMA_VERSION:
+                raise ValueError(
+                    f"{self.path} has schema version {version}, newer than this package's {SCHEMA_VERSION}: "
+                    "upgrade sb3-ppo-variants to read it"
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -118,7 +166,7 @@ class ResultsStore:
         """Store a finished run with its episodes, in one transaction (replacing a previous copy of the same run)."""
         with self._connect() as db:
             db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT OR REPLACE INTO runs ({RUN_COLUMNS}) VALUES ({', '.join('?' for _ in RUN_COLUMNS.split(','))})",
                 (
                     result.key,
                     result.setting,
@@ -134,13 +182,14 @@ class ResultsStore:
                     result.finished_at,
                     result.host,
                     pack_episodes(result.episodes),
+                    UNKNOWN if result.software is None else json.dumps(result.software, sort_keys=True),
                 ),
             )
 
     def runs(self) -> list[RunResult]:
         """Every stored run with its episodes, in a stable order."""
         with self._connect() as db:
-            rows = db.execute("SELECT * FROM runs ORDER BY setting, env, seed, timesteps").fetchall()
+            rows = db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY setting, env, seed, timesteps").fetchall()
         return [
             RunResult(
                 key=row[0],
@@ -157,9 +206,31 @@ class ResultsStore:
                 finished_at=row[11],
                 host=row[12],
                 episodes=unpack_episodes(row[13]),
+                software=None if row[14] == UNKNOWN else json.loads(row[14]),
             )
             for row in rows
         ]
+
+    def pin(self) -> dict[str, str] | None:
+        """The versions this folder's runs must share (None: not pinned yet)."""
+        with self._connect() as db:
+            rows = db.execute("SELECT name, value FROM pin").fetchall()
+        return dict(rows) if rows else None
+
+    def pin_once(self, versions: dict[str, str]) -> dict[str, str]:
+        """
+        Pin the folder to ``versions`` unless it is pinned already (in one transaction, so that of two runners
+        starting at once, one pins and the other reads that pin).
+
+        :return: the folder's pin
+        """
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            rows = db.execute("SELECT name, value FROM pin").fetchall()
+            if rows:
+                return dict(rows)
+            db.executemany("INSERT INTO pin VALUES (?, ?)", sorted(versions.items()))
+        return dict(versions)
 
     def random_score(self, env: str) -> tuple[float, float, int] | None:
         """The cached (mean, std, episodes) of the uniformly random policy on ``env``, if measured."""

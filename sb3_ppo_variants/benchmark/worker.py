@@ -7,7 +7,6 @@ import datetime
 import os
 import platform
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,8 +18,8 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.grid import RunSpec
+from sb3_ppo_variants.benchmark.software import check_pin, current_software
 from sb3_ppo_variants.benchmark.store import RunResult
-from sb3_ppo_variants.version import __version__
 
 
 class EpisodeRecorder(BaseCallback):
@@ -36,22 +35,6 @@ class EpisodeRecorder(BaseCallback):
             if episode is not None:
                 self.episodes.append((self.num_timesteps, float(episode["r"]), int(episode["l"])))
         return True
-
-
-def code_version() -> str:
-    """The package version, and the git commit of its source tree when there is one (``+dirty`` if modified)."""
-    root = Path(__file__).resolve().parents[2]
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(root), "describe", "--always", "--dirty", "--abbrev=12"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=10,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return __version__
-    return f"{__version__}+{commit}" if commit else __version__
 
 
 def monitor_folder(out: str | Path, spec: RunSpec) -> Path:
@@ -73,15 +56,20 @@ def init_worker() -> None:
             pass
 
 
-def execute_run(spec: RunSpec, out: str) -> RunResult:
+def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> RunResult:
     """
-    Train one run of a grid and return everything the store keeps of it. Worker processes call :func:`init_worker`
-    first.
+    Train one run of a grid and return everything the store keeps of it, what it ran on included. Worker processes
+    call :func:`init_worker` first.
 
     :param spec: the run
     :param out: the benchmark folder (for the Monitor log)
+    :param pin: the folder's pinned versions: a worker whose software differs refuses the run before training (a
+        Ray worker may sit on another machine than the runner that checked its own); None: no check
     :return: the finished run
+    :raises SoftwareMismatchError: the worker's software differs from ``pin``
     """
+    software = current_software()
+    check_pin(pin, software, out)
     env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
     model = ALGORITHMS[spec.algo]("MlpPolicy", env, seed=spec.seed, device="cpu", **spec.kwargs)
     recorder = EpisodeRecorder()
@@ -98,12 +86,13 @@ def execute_run(spec: RunSpec, out: str) -> RunResult:
         timesteps=spec.timesteps,
         n_envs=spec.n_envs,
         kwargs=spec.kwargs,
-        code_version=code_version(),
+        code_version=software["sb3-ppo-variants"],
         wall_time=wall_time,
         fps=model.num_timesteps / wall_time,
         finished_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         host=f"{platform.node()} ({os.cpu_count()} cpus)",
         episodes=recorder.episodes,
+        software=software,
     )
 
 

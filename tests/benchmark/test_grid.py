@@ -26,12 +26,15 @@ def test_select_narrows_and_changes_budget() -> None:
         select(preset("quick"), ["nope"])
 
 
-def test_fast_selection_gets_its_own_rows() -> None:
+def test_fast_selection_gets_its_own_rows_and_keeps_stock_ppo_as_the_exact_reference() -> None:
     grid = select(preset("table1"), ["clip_0.2", "adaptive_kl_0.01", "sb3_ppo"], ["Hopper-v5"], [0], 1000, fast=True)
     assert [(s.name, s.kwargs) for s in grid.settings] == [
         ("clip_0.2_fast", {"clip_range": 0.2, "fast": True}),
         ("adaptive_kl_0.01_fast", {"kl_target": 0.01, "fast": True}),
+        ("sb3_ppo", {}),
     ]
+    whole = select(preset("table1"), fast=True)
+    assert len(whole.settings) == 12 and sum(s.name.endswith("_fast") for s in whole.settings) == 11
     exact = select(preset("table1"), ["clip_0.2"], ["Hopper-v5"], [0], 1000)
     assert grid.runs()[0].config_hash != exact.runs()[0].config_hash
     with pytest.raises(ValueError, match="stock PPO has no fast path"):
