@@ -89,7 +89,9 @@ def test_a_store_of_the_first_schema_is_migrated_keeping_its_runs_marked_unknown
     with sqlite3.connect(tmp_path / ResultsStore.FILENAME) as db:
         db.executescript(OLD_SCHEMA)
         row = ("k", "clip_0.2", "ppo_clip", "CartPole-v1", 0, 1000, 1, "{}", "0.1.0+abc", 1.0, 2.0, "t", "h")
-        db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, pack_episodes([(10, 1.5, 10)])))
+        db.execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*row, pack_episodes([(10, 1.5, 10)]))
+        )
         db.execute("INSERT INTO random_scores VALUES ('CartPole-v1', 100, 22.0, 1.0, 0)")
     store = ResultsStore(tmp_path)
     (run,) = store.runs()
@@ -124,7 +126,9 @@ def test_the_first_run_pins_the_folder_and_records_its_software(tmp_path: Path) 
     requirements = [
         Requirement(line) for line in (tmp_path / CONSTRAINTS_FILE).read_text().splitlines() if not line.startswith("#")
     ]
-    installed = {name: version for name, version in expected.items() if name in NUMERIC_PACKAGES and version != "not installed"}
+    installed = {
+        name: version for name, version in expected.items() if name in NUMERIC_PACKAGES and version != "not installed"
+    }
     assert {r.name: str(r.specifier) for r in requirements} == {name: f"=={v}" for name, v in installed.items()}
     assert f"{CPU_CAPABILITY}: {expected[CPU_CAPABILITY]}" in (tmp_path / CONSTRAINTS_FILE).read_text()
     # the same software continues the grid
@@ -168,7 +172,7 @@ def test_the_command_line_names_the_library_and_the_flag(
 def test_a_worker_refuses_a_run_whose_software_differs_from_the_pin(tmp_path: Path) -> None:
     pin = {**pinned_versions(current_software()), "mujoco": "0.0.1"}
     (spec, *_) = tiny_grid(seeds=(0,)).runs()
-    with pytest.raises(SoftwareMismatchError, match="mujoco: pinned 0.0.1"):
+    with pytest.raises(SoftwareMismatchError, match=r"mujoco: pinned 0\.0\.1"):
         execute_run(spec, str(tmp_path), pin)
     assert not any(tmp_path.iterdir())
 
