@@ -1,6 +1,8 @@
 """Is the fast path the same algorithm? Two settings of one results store, compared environment by environment.
 
     python -m sb3_ppo_variants.benchmark.equivalence results/fast_vs_exact --a clip_0.2 --b clip_0.2_fast
+    python -m sb3_ppo_variants.benchmark.equivalence results/table1_1m --a clip_0.2_fast --b clip_0.2_fast \
+        --other results/new_release        # the same setting run on other software, in another folder
 
 Per environment and setting, two numbers per run: the report's score (mean return of the last 100 training episodes)
 and the learning-curve mean (the mean of the run's binned training-return curve over the whole budget, so that a
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ import numpy as np
 from scipy import stats
 
 from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
+from sb3_ppo_variants.benchmark.provenance import software_section
 from sb3_ppo_variants.benchmark.report import binned_curve, learning_curves, run_score
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 
@@ -79,7 +83,9 @@ def holm(p_values: list[float]) -> list[float]:
     return adjusted.tolist()
 
 
-def equivalence(folder: str | Path, a: str, b: str, command: str | None = None) -> dict[str, Any]:
+def equivalence(
+    folder: str | Path, a: str, b: str, command: str | None = None, other: str | Path | None = None
+) -> dict[str, Any]:
     """
     Compare settings ``a`` and ``b`` of a benchmark folder and write the report files.
 
@@ -87,10 +93,19 @@ def equivalence(folder: str | Path, a: str, b: str, command: str | None = None) 
     :param a: the reference setting (e.g. the exact path)
     :param b: the setting under test (e.g. the fast path)
     :param command: the commands that produced the runs, quoted in the report
+    :param other: take ``b``'s runs from this benchmark folder instead (e.g. the same grid run on a new SB3, torch or
+        MuJoCo release); they are labelled ``<b>@<other folder's name>``, and the report is written into ``other``
     :return: the comparison, as written to ``equivalence.json``
     """
     folder = Path(folder)
-    runs = [r for r in ResultsStore(folder).runs() if r.setting in (a, b)]
+    store = ResultsStore(folder)
+    if other is None:
+        runs = [r for r in store.runs() if r.setting in (a, b)]
+    else:
+        label = f"{b}@{Path(other).resolve().name}"
+        theirs = [replace(r, setting=label) for r in ResultsStore(other).runs() if r.setting == b]
+        runs = [r for r in store.runs() if r.setting == a] + theirs
+        b = label
     envs = sorted({r.env for r in runs if r.setting == a} & {r.env for r in runs if r.setting == b})
     if not envs:
         raise ValueError(f"{folder} has no environment with runs of both {a!r} and {b!r}")
@@ -105,9 +120,15 @@ def equivalence(folder: str | Path, a: str, b: str, command: str | None = None) 
         row["p_holm"] = adjusted
     significant = [row for row in rows if row["p_holm"] < ALPHA]
     result = {"a": a, "b": b, "alpha": ALPHA, "tests": rows, "significant": len(significant), "command": command}
-    learning_curves([r for r in runs if r.env in envs], folder / "equivalence.png")
-    atomic_write_json(folder / "equivalence.json", result)
-    atomic_write_text(folder / "equivalence.md", _markdown(result, runs))
+    # A comparison with another folder's runs is written there: the published folder keeps its own report.
+    out = folder if other is None else Path(other)
+    learning_curves([r for r in runs if r.env in envs], out / "equivalence.png")
+    atomic_write_json(out / "equivalence.json", result)
+    compared = [r for r in runs if r.env in envs]
+    atomic_write_text(
+        out / "equivalence.md",
+        _markdown(result, runs) + "\n".join(software_section(compared, store.pin() if other is None else None)) + "\n",
+    )
     return result
 
 
@@ -152,9 +173,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--a", required=True, help="the reference setting, e.g. clip_0.2")
     parser.add_argument("--b", required=True, help="the setting under test, e.g. clip_0.2_fast")
     parser.add_argument("--command", help="the run commands to quote in the report")
+    parser.add_argument(
+        "--other", help="take --b's runs from this benchmark folder (e.g. the same grid on a new SB3/torch/MuJoCo release)"
+    )
     args = parser.parse_args(argv)
     try:
-        result = equivalence(args.folder, args.a, args.b, args.command)
+        result = equivalence(args.folder, args.a, args.b, args.command, args.other)
     except ValueError as error:
         parser.error(str(error))
     print(f"wrote {args.folder}/equivalence.md: {result['significant']} of {len(result['tests'])} tests significant")

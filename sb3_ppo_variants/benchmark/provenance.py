@@ -59,19 +59,18 @@ def _counted(counter: Counter[str]) -> str:
 
 
 def software_section(runs: list[RunResult], pin: dict[str, str] | None) -> list[str]:
-    """The report's Markdown section on what its runs ran on: the folder's pin, one column per software group, the
-    runs outside the largest group, and the code versions with their run counts."""
+    """The report's Markdown section on what its runs ran on: the folder's pin (if given), one column per software
+    group, the runs outside the largest group, and the code versions with their run counts."""
     groups = software_groups(runs)
     out = ["## Software", ""]
-    if pin is None:
-        out.append("This folder is not pinned to any software (its runs were made before runs recorded it).")
-    else:
-        out.append(
+    if pin is not None:
+        out += [
             "Pinned to (`constraints.txt`): "
             + ", ".join(f"{name} {pin[name]}" for name in NUMERIC_PACKAGES)
-            + f", torch CPU capability {pin[CPU_CAPABILITY]}."
-        )
-    out += ["", "| | " + " | ".join(f"group {g.name}" for g in groups) + " |", "|---|" + "---|" * len(groups)]
+            + f", torch CPU capability {pin[CPU_CAPABILITY]}.",
+            "",
+        ]
+    out += ["| | " + " | ".join(f"group {g.name}" for g in groups) + " |", "|---|" + "---|" * len(groups)]
     out.append("| runs | " + " | ".join(str(len(g.runs)) for g in groups) + " |")
     for name in (*NUMERIC_PACKAGES, CPU_CAPABILITY):
         out.append(f"| {name} | " + " | ".join(g.versions.get(name, UNKNOWN) for g in groups) + " |")

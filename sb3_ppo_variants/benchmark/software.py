@@ -116,7 +116,7 @@ def current_software() -> dict[str, str]:
 def pinned_versions(software: dict[str, str]) -> dict[str, str]:
     """The part of ``software`` that must be equal for two runs to be bit-for-bit comparable: the numerics-relevant
     library versions and torch's CPU capability (the package's own commit is reported, not pinned)."""
-    return {name: software[name] for name in (*NUMERIC_PACKAGES, CPU_CAPABILITY)}
+    return {name: software.get(name, UNKNOWN) for name in (*NUMERIC_PACKAGES, CPU_CAPABILITY)}
 
 
 def mismatches(pin: dict[str, str], software: dict[str, str]) -> list[str]:

@@ -54,7 +54,27 @@ def test_equivalence_report(tmp_path: Path) -> None:
     assert same["significant"] == 0 and len(same["tests"]) == 2
     report = (tmp_path / "equivalence.md").read_text()
     assert "No significant difference" in report and "| EnvA |" in report
+    # synthetic runs record no software: the report says so instead of claiming they are comparable bit for bit
+    assert "## Software" in report and "None of these runs recorded its software" in report
     assert (tmp_path / "equivalence.png").stat().st_size > 0 and (tmp_path / "equivalence.json").exists()
     assert equivalence(tmp_path, "exact", "slow")["significant"] == 2
     with pytest.raises(ValueError, match="no environment"):
         equivalence(tmp_path, "exact", "missing")
+
+
+def test_a_setting_compared_with_its_runs_in_another_folder_on_other_software(tmp_path: Path) -> None:
+    published, new_release = tmp_path / "published", tmp_path / "new_release"
+    old, new = ResultsStore(published), ResultsStore(new_release)
+    for seed in range(3):
+        run = synthetic_run("clip_0.2_fast", "EnvA", seed, 100.0)
+        run.software = {"torch": "2.13.0", "numpy": "2.4.6"}
+        old.add_run(run)
+        run = synthetic_run("clip_0.2_fast", "EnvA", seed + 10, 100.0)
+        run.software = {"torch": "2.14.0", "numpy": "2.4.6"}
+        new.add_run(run)
+    result = main([str(published), "--a", "clip_0.2_fast", "--b", "clip_0.2_fast", "--other", str(new_release)])
+    assert result["b"] == "clip_0.2_fast@new_release" and result["tests"][0]["n"] == [3, 3]
+    assert not (published / "equivalence.md").exists()  # the published folder keeps its own report
+    report = (new_release / "equivalence.md").read_text()
+    assert "# clip_0.2_fast@new_release against clip_0.2_fast" in report
+    assert "**Mixed software**: these runs come from 2 groups" in report
