@@ -37,10 +37,10 @@ from sb3_ppo_variants.fast import (
     PolicyEvaluator,
     analytic_reason,
     clip_grad_norm,
-    distribution_checks,
     fused_adam,
     fused_adam_step,
     make_evaluator,
+    no_distribution_checks,
 )
 from sb3_ppo_variants.fast import collect as fast_collect
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
@@ -129,6 +129,7 @@ def _check_common_args(
         check_float("target_kl", target_kl, low=0.0, low_inclusive=False)
 
 
+@with_common_params_doc
 class SurrogatePPO(OnPolicyAlgorithm):
     """
     SB3 PPO's training loop with the policy-surrogate term of Schulman et al. (2017), Table 1, made pluggable.
@@ -310,7 +311,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         if not self.fast or not is_sb3_buffer(rollout_buffer):
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
-        with distribution_checks(False):
+        with no_distribution_checks():
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
 
     def train(self) -> None:
@@ -319,7 +320,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         # torch's argument checks of each distribution object change no number; a NaN or inf still stops training,
         # at the loss or the gradient norm (_check_finite), before the optimizer step.
-        with distribution_checks(False):
+        with no_distribution_checks():
             self._train()
 
     @contextmanager
@@ -341,7 +342,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             finally:
                 evaluator.end_update()
         else:
-            with fused_adam(self.policy.optimizer, enabled=True):
+            with fused_adam(self.policy.optimizer):
                 yield self._fast_evaluator(), fused_adam_step(self.policy.optimizer)
 
     def _train(self) -> None:
@@ -383,7 +384,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     ratio = th.exp(log_ratio)
                     policy_loss = surrogate_loss(ratio, advantages, clip_range)
 
-                    # Logging (tensors, read once after the update: no host sync per minibatch)
+                    # Logging: kept as tensors and read once after the update (the finiteness checks, and target_kl's
+                    # early stopping, still read one number per minibatch)
                     pg_losses.append(policy_loss.detach())
                     clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
@@ -484,8 +486,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
             # Convert discrete action from float to long
             actions = rollout_data.actions.long().flatten()
         values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
-        # evaluate_actions has just left π_θ(·|s) on policy.action_dist: take it before any other forward pass
-        # overwrites it (pitfall 3)
+        # evaluate_actions has just left π_θ(·|s) on policy.action_dist, a mutable object that every forward pass
+        # reuses: take its parameters now, before another pass overwrites them (see kl.capture)
         return values.flatten(), log_prob, entropy, capture(self.policy.action_dist) if with_distribution else None
 
     def _optimization_step(
@@ -530,7 +532,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if kl_coef is None or old_distribution is None:
             return
         # d (Section 4): the KL of the whole rollout with the updated parameters, not the noisy minibatch KLs seen
-        # during the update (pitfall 4)
+        # during the update (adapting β per minibatch, as TorchRL does, reacts to noise)
         rollout_kl = kl_divergence(old_distribution, self._rollout_distribution()).mean().item()
         if not math.isfinite(rollout_kl):
             raise FloatingPointError(

@@ -1,8 +1,8 @@
 """Analytic KL[π_old(·|s) ‖ π_new(·|s)] per state, for every SB3 action distribution.
 
 The paper's penalty (eq. 8) and its adaptive rule (Section 4) use the KL from the *old* policy to the new one, between
-whole action distributions, analytically. Three mistakes are easy to make with SB3's helpers, and this module avoids
-each (../shared/paper-notes.md, pitfalls 1-3):
+whole action distributions, analytically. Three mistakes are easy to make with SB3's helpers (public implementations
+have made each), and this module avoids them:
 
 1. direction: :func:`kl_divergence` takes (old, new) and returns KL(old ‖ new);
 2. action dimensions: for DiagGaussian, gSDE and Bernoulli there is one KL per action dimension; the KL of the joint
@@ -117,7 +117,7 @@ def kl_divergence(old: Captured, new: Captured) -> th.Tensor:
     per_space = []
     for p, q in zip(old, new, strict=True):
         kl = _elementwise_kl(p, q)
-        # (batch, *action_dims) -> (batch,): the sum over independent action dimensions (pitfall 2).
+        # (batch, *action_dims) -> (batch,): the KL of a factorised distribution is the sum of its factors' KLs (2. above).
         per_space.append(kl.reshape(kl.shape[0], -1).sum(dim=1) if kl.dim() > 1 else kl)
     return per_space[0] if len(per_space) == 1 else th.stack(per_space, dim=1).sum(dim=1)
 

@@ -355,7 +355,7 @@ class PPOAdaptiveKL(SurrogatePPO):
         return self.kl_coef
 
     def _after_update(self, kl: float) -> None:
-        # Section 4: β changes once per policy update, from the KL of the whole rollout (pitfall 4).
+        # Section 4: β changes once per policy update, from the KL of the whole rollout measured after all epochs.
         self.kl_coef = adapt_kl_coef(kl, self.kl_coef, self.kl_target, self.kl_tolerance, self.kl_coef_factor)
 
 

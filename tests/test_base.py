@@ -106,8 +106,25 @@ def test_adaptive_beta_follows_the_rule_once_per_update(small_kwargs: dict[str, 
 
 
 def test_fixed_beta_never_changes(small_kwargs: dict[str, Any]) -> None:
-    model = PPOFixedKL("MlpPolicy", "CartPole-v1", kl_coef=3.0, **small_kwargs).learn(256)
-    assert model.kl_coef == 3.0
+    # kl_target far below any KL an update reaches: the adaptive rule doubles β after every update...
+    adaptive = PPOAdaptiveKL("MlpPolicy", "CartPole-v1", kl_coef=3.0, kl_target=1e-9, **small_kwargs).learn(256)
+    updates = adaptive.num_timesteps // adaptive.n_steps
+    assert updates >= 2 and adaptive.kl_coef == 3.0 * 2**updates
+    # ...and through the same end of an update (the rollout KL measured, logged and handed to the variant) the fixed
+    # variant keeps it, update after update.
+    fixed = PPOFixedKL("MlpPolicy", "CartPole-v1", kl_coef=3.0, **small_kwargs)
+    fixed.set_logger(configure(None, ["csv"]))
+    seen: list[tuple[float, float]] = []
+    original = fixed._after_update
+
+    def spy(kl: float) -> None:
+        original(kl)
+        seen.append((kl, fixed.logger.name_to_value["train/kl_coef"]))
+
+    fixed._after_update = spy  # type: ignore[method-assign]
+    fixed.learn(256)
+    assert len(seen) == updates and all(kl > 0 and logged == 3.0 for kl, logged in seen)
+    assert fixed.kl_coef == 3.0
 
 
 def test_non_finite_loss_stops_before_the_step(small_kwargs: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch as th
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
@@ -14,7 +15,7 @@ from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_ppo_variants import VARIANTS, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
-from tests.conftest import ACTION_SPACE_ENVS, dict_obs_env, image_env
+from tests.conftest import ACTION_SPACE_ENVS, dict_obs_env, image_env, params_of
 
 ALL = [PPOClip, PPOAdaptiveKL, PPOFixedKL, PPONoClip]
 KL_CLASSES = [PPOAdaptiveKL, PPOFixedKL]
@@ -51,10 +52,22 @@ def test_every_variant_on_every_action_space(cls: type, space: str, small_kwargs
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_dict_and_image_observations_and_gsde(cls: type, small_kwargs: dict[str, Any]) -> None:
-    cls("MultiInputPolicy", dict_obs_env(), **small_kwargs).learn(128)
-    cls("CnnPolicy", image_env(), **{**small_kwargs, "n_steps": 32, "batch_size": 16}).learn(64)
-    cls("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=8, **small_kwargs).learn(128)
-    cls("MlpPolicy", VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0)), **small_kwargs).learn(128)
+    cases = [
+        (cls("MultiInputPolicy", dict_obs_env(), **small_kwargs), 128),
+        (cls("CnnPolicy", image_env(), **{**small_kwargs, "n_steps": 32, "batch_size": 16}), 64),
+        (cls("MlpPolicy", "Pendulum-v1", use_sde=True, sde_sample_freq=8, **small_kwargs), 128),
+        (cls("MlpPolicy", VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0)), **small_kwargs), 128),
+    ]
+    for model, timesteps in cases:
+        before = params_of(model)
+        model.learn(timesteps)
+        after = params_of(model)
+        assert model.num_timesteps == timesteps and model._n_updates > 0
+        # every update changed the policy, and left it finite
+        assert any(not th.equal(before[name], after[name]) for name in before)
+        assert all(th.isfinite(tensor).all() for tensor in after.values())
+        if cls in KL_CLASSES:
+            assert model.kl_coef > 0 and np.isfinite(model.kl_coef)
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)

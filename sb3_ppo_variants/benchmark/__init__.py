@@ -1,4 +1,6 @@
-"""Benchmarks: throughput against stock SB3 PPO (``throughput``) and, later, the paper's Table 1."""
+"""Benchmarks: the paper's Table 1 grid against stock SB3 PPO (``grid``, ``runner``, ``report``), the software each run
+ran on (``software``), throughput against stock SB3 PPO (``throughput``) and the fast-vs-exact comparison
+(``equivalence``)."""
 
 from stable_baselines3 import PPO
 

@@ -19,7 +19,7 @@ optimizers other than Adam/AdamW keep their own step and use autograd.
 """
 
 from sb3_ppo_variants.fast.analytic import AnalyticEvaluator, analytic_reason
-from sb3_ppo_variants.fast.context import clip_grad_norm, distribution_checks, fused_adam, fused_adam_step
+from sb3_ppo_variants.fast.context import clip_grad_norm, fused_adam, fused_adam_step, no_distribution_checks
 from sb3_ppo_variants.fast.evaluator import LeanEvaluator, PolicyEvaluator, lean_reason, make_evaluator
 
 __all__ = [
@@ -28,9 +28,9 @@ __all__ = [
     "PolicyEvaluator",
     "analytic_reason",
     "clip_grad_norm",
-    "distribution_checks",
     "fused_adam",
     "fused_adam_step",
     "lean_reason",
     "make_evaluator",
+    "no_distribution_checks",
 ]

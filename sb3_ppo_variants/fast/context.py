@@ -17,17 +17,15 @@ except ImportError:  # pragma: no cover - older torch
 
 
 @contextmanager
-def distribution_checks(enabled: bool) -> Iterator[None]:
+def no_distribution_checks() -> Iterator[None]:
     """
-    Turn torch's argument validation of ``torch.distributions`` objects on or off (a global default) for a block.
+    Turn torch's argument validation of ``torch.distributions`` objects off (a global default) for a block.
 
     The checks compute nothing that is used; SB3 builds a distribution per forward pass, and checking it costs ~15%
     of a small-MLP gradient step.
-
-    :param enabled: whether distributions built inside the block check their arguments
     """
     previous = th.distributions.Distribution._validate_args
-    th.distributions.Distribution.set_default_validate_args(enabled)
+    th.distributions.Distribution.set_default_validate_args(False)
     try:
         yield
     finally:
@@ -35,7 +33,7 @@ def distribution_checks(enabled: bool) -> Iterator[None]:
 
 
 @contextmanager
-def fused_adam(optimizer: th.optim.Optimizer, enabled: bool) -> Iterator[None]:
+def fused_adam(optimizer: th.optim.Optimizer) -> Iterator[None]:
     """
     Run an Adam or AdamW optimizer's steps with torch's fused kernel inside the block: one kernel for all
     parameters instead of ~10 ops per parameter tensor. Not bit-identical to the single-tensor loop that SB3's
@@ -43,13 +41,11 @@ def fused_adam(optimizer: th.optim.Optimizer, enabled: bool) -> Iterator[None]:
 
     :param optimizer: the policy's optimizer (others than Adam/AdamW, or devices without fused kernels, are left as
         they are)
-    :param enabled: False leaves the optimizer untouched
     """
     params = [p for group in optimizer.param_groups for p in group["params"]]
     devices = {p.device.type for p in params}
     if (
-        not enabled
-        or type(optimizer) not in (th.optim.Adam, th.optim.AdamW)
+        type(optimizer) not in (th.optim.Adam, th.optim.AdamW)
         or not devices <= set(_get_fused_kernels_supported_devices())
         or any(group.get("differentiable") for group in optimizer.param_groups)
         or not all(p.dtype.is_floating_point for p in params)

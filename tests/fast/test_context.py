@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch as th
 
-from sb3_ppo_variants.fast import clip_grad_norm, distribution_checks, fused_adam, fused_adam_step
+from sb3_ppo_variants.fast import clip_grad_norm, fused_adam, fused_adam_step, no_distribution_checks
 
 
 def net_with_grads(seed: int = 0) -> th.nn.Module:
@@ -20,7 +20,7 @@ def test_direct_fused_step_is_torchs_fused_step(optimizer_class: type) -> None:
     nets = [net_with_grads(), net_with_grads()]
     optimizers = [optimizer_class(net.parameters(), lr=1e-2, eps=1e-5, weight_decay=0.01) for net in nets]
     for _ in range(3):
-        with fused_adam(optimizers[0], enabled=True), fused_adam(optimizers[1], enabled=True):
+        with fused_adam(optimizers[0]), fused_adam(optimizers[1]):
             optimizers[0].step()
             fused_adam_step(optimizers[1])()
     for a, b in zip(nets[0].parameters(), nets[1].parameters(), strict=True):
@@ -31,7 +31,7 @@ def test_direct_fused_step_is_torchs_fused_step(optimizer_class: type) -> None:
 def test_other_optimizers_keep_their_own_step() -> None:
     net = net_with_grads()
     optimizer = th.optim.SGD(net.parameters(), lr=0.1)
-    with fused_adam(optimizer, enabled=True):
+    with fused_adam(optimizer):
         assert fused_adam_step(optimizer) == optimizer.step
         assert optimizer.param_groups[0]["fused"] is None
 
@@ -48,7 +48,7 @@ def test_clip_grad_norm_is_torchs() -> None:
 
 def test_distribution_checks_are_restored_after_an_error() -> None:
     before = th.distributions.Distribution._validate_args
-    with pytest.raises(RuntimeError), distribution_checks(False):
+    with pytest.raises(RuntimeError), no_distribution_checks():
         assert th.distributions.Distribution._validate_args is False
         raise RuntimeError
     assert th.distributions.Distribution._validate_args == before
