@@ -1,7 +1,8 @@
 """The four surrogate objectives of Schulman et al. (2017), Table 1, as Stable-Baselines3 algorithms."""
 
 from sb3_ppo_variants.base import SurrogatePPO
-from sb3_ppo_variants.variants import VARIANTS, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants.registry import VARIANTS
+from sb3_ppo_variants.variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
 from sb3_ppo_variants.version import __version__
 
 __all__ = [

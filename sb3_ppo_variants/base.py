@@ -1,11 +1,10 @@
 """The one training loop that every Table 1 variant runs: SB3 PPO's loop with the policy term made pluggable.
 
-A variant is defined by two things only (TorchRL's PPOLoss -> ClipPPOLoss / KLPENPPOLoss hierarchy, without its
-duplicated ``forward`` methods):
-
-- the policy-surrogate term: clipped (eq. 7) when ``clip_range`` is set, unclipped (eq. 6) when it is None, plus
-  β·KL[π_old ‖ π_θ] (eq. 8) when :meth:`SurrogatePPO._kl_coef_for_update` returns a β;
-- what happens to β after an update: :meth:`SurrogatePPO._after_update` (nothing, or the adaptive rule).
+A variant is its objective (:attr:`SurrogatePPO.objective`, see :mod:`sb3_ppo_variants.objectives`): the policy term
+of the loss (L^CLIP of eq. 7 when ``clip_range`` is set, L^CPI of eq. 6 when it is None, plus β·KL[π_old ‖ π_θ] of
+eq. 8 when the objective is penalised), that term's gradient for the closed-form fast path, and what happens to β
+after an update. TorchRL's PPOLoss -> ClipPPOLoss / KLPENPPOLoss hierarchy, without its duplicated ``forward``
+methods.
 
 Everything else (rollouts, GAE, advantage normalisation, value loss and ``clip_range_vf``, entropy bonus, gradient
 clipping, SB3's ``target_kl`` early stopping, logging) is SB3 PPO's, in SB3's order, so that with clipping and no
@@ -45,7 +44,7 @@ from sb3_ppo_variants.fast import (
 from sb3_ppo_variants.fast import collect as fast_collect
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
 from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
-from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, clip_fraction, surrogate_loss
+from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, PolicyObjective, clip_fraction
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
@@ -135,8 +134,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
     SB3 PPO's training loop with the policy-surrogate term of Schulman et al. (2017), Table 1, made pluggable.
 
     Use one of the four presets (:class:`PPOClip`, :class:`PPOAdaptiveKL`, :class:`PPOFixedKL`, :class:`PPONoClip`);
-    subclass this to add a new objective. A subclass chooses the surrogate by ``clip_range`` (None: unclipped) and
-    the penalty by overriding :meth:`_kl_coef_for_update` and :meth:`_after_update`.
+    subclass this to add a new objective: set :attr:`objective` to a
+    :class:`~sb3_ppo_variants.objectives.PolicyObjective` and add the objective's knobs to the constructor. Without
+    an objective of its own, this class is PPO-Clip with ``clip_range`` set and the unclipped surrogate with None.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -151,6 +151,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         "MultiInputPolicy": MultiInputActorCriticPolicy,
     }
 
+    #: the policy term of the loss and what happens after an update; stateless, so a class attribute (not saved)
+    objective: ClassVar[PolicyObjective] = PolicyObjective()
     clip_range: Schedule | None
     clip_range_vf: Schedule | None
 
@@ -263,23 +265,6 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if self.clip_range_vf is not None:
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
 
-    # -- What a variant changes ---------------------------------------------------------------------------------------
-
-    def _kl_coef_for_update(self) -> float | None:
-        """
-        β of the penalty term β·KL[π_old ‖ π_θ] (eq. 8) for the coming update, or None for no penalty term.
-
-        :return: β, or None
-        """
-        return None
-
-    def _after_update(self, kl: float) -> None:
-        """
-        Called once per update, after all epochs, with the KL of the whole rollout (only when there is a penalty).
-
-        :param kl: d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over the rollout, with the updated parameters
-        """
-
     # -- The loop -----------------------------------------------------------------------------------------------------
 
     def _excluded_save_params(self) -> list[str]:
@@ -357,7 +342,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         clip_range_vf = None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
         # Variants that do not clip still report how often PPO-Clip's ε = 0.2 would have clipped.
         clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
-        kl_coef = self._kl_coef_for_update()
+        kl_coef = self.objective.kl_coef(self)
         # π_old(·|s) for every state of the rollout, taken before the first gradient step of the update (eq. 8)
         old_distribution: Captured | None = None
 
@@ -382,22 +367,22 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     # r_t(θ), one at the first minibatch of an update
                     log_ratio = log_prob - rollout_data.old_log_prob
                     ratio = th.exp(log_ratio)
-                    policy_loss = surrogate_loss(ratio, advantages, clip_range)
-
-                    # Logging: kept as tensors and read once after the update (the finiteness checks, and target_kl's
-                    # early stopping, still read one number per minibatch)
-                    pg_losses.append(policy_loss.detach())
-                    clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
                     old_selected: Captured | None = None
+                    kl: th.Tensor | None = None
                     if kl_coef is not None:
                         assert indices is not None and new_distribution is not None
                         if old_distribution is None:  # the first minibatch: no gradient step yet, θ is still θ_old
                             old_distribution = self._rollout_distribution()
                         old_selected = select(old_distribution, indices)
-                        kl = kl_divergence(old_selected, new_distribution).mean()
-                        # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
-                        policy_loss = policy_loss + kl_coef * kl
+                        kl = kl_divergence(old_selected, new_distribution)
+                    policy = self.objective.loss(ratio, advantages, clip_range, kl_coef, kl)
+                    policy_loss = policy.total
+
+                    # Logging: kept as tensors and read once after the update (the finiteness checks, and target_kl's
+                    # early stopping, still read one number per minibatch)
+                    pg_losses.append(policy.surrogate.detach())
+                    clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
 
                     # Value loss using the TD(gae_lambda) target (SB3's, with its clip_range_vf)
                     value_loss = objectives.value_loss(values, rollout_data.old_values, rollout_data.returns, clip_range_vf)
@@ -440,12 +425,13 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     if analytic is not None:
                         # the same loss, differentiated by hand (each gradient next to its loss, tested against autograd)
                         assert entropy is not None
+                        gradient = self.objective.gradient(ratio, advantages, clip_range, kl_coef)
                         analytic.backward(
-                            objectives.surrogate_loss_gradient(ratio, advantages, clip_range),
+                            gradient.log_prob,
                             None if self.ent_coef == 0 else -self.ent_coef / entropy.numel(),
                             None
-                            if kl_coef is None or old_selected is None or new_distribution is None
-                            else kl_divergence_gradient(old_selected, new_distribution, kl_coef / len(ratio)),
+                            if gradient.kl is None or old_selected is None or new_distribution is None
+                            else kl_divergence_gradient(old_selected, new_distribution, gradient.kl),
                             objectives.value_loss_gradient(
                                 values, rollout_data.old_values, rollout_data.returns, clip_range_vf
                             ).mul_(self.vf_coef),
@@ -524,7 +510,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         kl_coef: float | None,
         old_distribution: Captured | None,
     ) -> None:
-        """Log the update's coefficients; with a penalty, measure d over the rollout and let the variant adapt β."""
+        """Log the update's coefficients; with a penalty, measure d over the rollout and hand it to the objective."""
         if clip_range is not None:
             self.logger.record("train/clip_range", clip_range)
         if clip_range_vf is not None:
@@ -541,7 +527,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             )
         self.logger.record("train/kl", rollout_kl)
         self.logger.record("train/kl_coef", kl_coef)
-        self._after_update(rollout_kl)
+        self.objective.after_update(self, rollout_kl)
 
     # -- Helpers of the KL term ---------------------------------------------------------------------------------------
 

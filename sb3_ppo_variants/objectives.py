@@ -1,11 +1,20 @@
-"""The policy-surrogate terms of Table 1 and the adaptive penalty rule, as pure functions of tensors and floats.
+"""The policy objectives of Table 1: their loss terms and gradients as pure functions, and one small object per row.
 
 Notation (Schulman et al. 2017): r_t(θ) = π_θ(a_t|s_t) / π_θold(a_t|s_t) is ``ratio``, Â_t is ``advantages``,
 ε is ``clip_range``, β is ``kl_coef`` and d_targ is ``kl_target``. The paper *maximises* the objectives; these
 functions return the *loss* that the optimiser minimises, i.e. the negated batch mean.
+
+An objective (:class:`PolicyObjective` and its subclasses, TorchRL's PPOLoss -> ClipPPOLoss / KLPENPPOLoss hierarchy)
+is what a row of Table 1 changes in the loop: the policy term of the loss, that term's gradient with respect to
+log π_θ(a_t|s_t) and to the per-state KL (written next to it, for the closed-form fast path; a test parametrised over
+the registry checks every registered objective's gradient against autograd of its loss), and what happens after an
+update. Objectives hold no state: the knobs and β live on the algorithm, which saves and loads them with SB3's own
+mechanism.
 """
 
 from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
 
 import torch as th
 from torch.nn import functional as F
@@ -126,3 +135,99 @@ def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float 
     if kl > kl_target * tolerance:
         return kl_coef * factor
     return kl_coef
+
+
+class PolicyLoss(NamedTuple):
+    """The policy term of one minibatch's loss."""
+
+    #: -Ê_t[L_t(θ)] of eq. 6 or 7, without any penalty (SB3's ``train/policy_gradient_loss``)
+    surrogate: th.Tensor
+    #: what the optimiser minimises: the surrogate plus the penalty, if any
+    total: th.Tensor
+
+
+class PolicyLossGradient(NamedTuple):
+    """The gradient of :attr:`PolicyLoss.total` with respect to what it is computed from."""
+
+    #: d total / d log π_θ(a_t|s_t), per sample
+    log_prob: th.Tensor
+    #: d total / d KL[π_old(·|s_t) ‖ π_θ(·|s_t)], the same for every sample (β / batch size); None without a penalty
+    kl: float | None
+
+
+class PolicyObjective:
+    """
+    The surrogate of Table 1's "Clipping" and "No clipping or penalty" rows: L^CLIP (eq. 7) when the update's ε is a
+    number, L^CPI (eq. 6) when it is None; no penalty. Subclasses add the KL penalty of eq. 8 (:attr:`penalised`,
+    :meth:`kl_coef`) and what happens to β after an update (:meth:`after_update`), or replace the loss altogether
+    (:meth:`loss` with its :meth:`gradient`).
+    """
+
+    #: whether the loss has a KL[π_old ‖ π_θ] term: the loop then evaluates π_old over the rollout, the KL per
+    #: minibatch, and d = the rollout's KL after each update (``train/kl``)
+    penalised: ClassVar[bool] = False
+
+    def kl_coef(self, model: Any) -> float | None:
+        """
+        β of the penalty for the coming update, or None for no penalty.
+
+        :param model: the algorithm, which holds the objective's knobs and state
+        """
+        return None
+
+    def after_update(self, model: Any, kl: float) -> None:
+        """
+        Called once per update, after all its epochs, with d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over the whole
+        rollout (only for a :attr:`penalised` objective).
+
+        :param model: the algorithm
+        :param kl: d, with the updated parameters
+        """
+
+    def loss(
+        self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None, kl_coef: float | None, kl: th.Tensor | None
+    ) -> PolicyLoss:
+        """
+        The policy term of a minibatch's loss.
+
+        :param ratio: r_t(θ), (batch,)
+        :param advantages: Â_t, (batch,), normalised if that is wanted
+        :param clip_range: ε of this update, or None for no clipping
+        :param kl_coef: β of this update (:meth:`kl_coef`), or None
+        :param kl: KL[π_old(·|s_t) ‖ π_θ(·|s_t)] per sample, (batch,), when ``kl_coef`` is not None
+        """
+        surrogate = surrogate_loss(ratio, advantages, clip_range)
+        if kl_coef is None:
+            return PolicyLoss(surrogate, surrogate)
+        assert kl is not None
+        # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
+        return PolicyLoss(surrogate, surrogate + kl_coef * kl.mean())
+
+    def gradient(
+        self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None, kl_coef: float | None
+    ) -> PolicyLossGradient:
+        """The gradient of :meth:`loss`'s total, with the same arguments (the KL's value does not enter it)."""
+        log_prob = surrogate_loss_gradient(ratio, advantages, clip_range)
+        return PolicyLossGradient(log_prob, None if kl_coef is None else kl_coef / ratio.shape[0])
+
+
+class FixedKLPenalty(PolicyObjective):
+    """
+    Table 1's "Fixed KL" rows: the surrogate minus β·KL[π_old, π_θ] (eq. 8), β the algorithm's constant ``kl_coef``.
+    """
+
+    penalised = True
+
+    def kl_coef(self, model: Any) -> float:
+        return float(model.kl_coef)
+
+
+class AdaptiveKLPenalty(FixedKLPenalty):
+    """
+    Table 1's "Adaptive KL" rows: the penalty of eq. 8 with β adapted once per update (Section 4) from d, the KL of
+    the whole rollout after all epochs, towards the algorithm's ``kl_target`` (:func:`adapt_kl_coef`).
+    """
+
+    def after_update(self, model: Any, kl: float) -> None:
+        # Section 4: β changes once per policy update, from the KL of the whole rollout measured after all epochs.
+        model.kl_coef = adapt_kl_coef(kl, model.kl_coef, model.kl_target, model.kl_tolerance, model.kl_coef_factor)

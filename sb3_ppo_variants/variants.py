@@ -14,7 +14,7 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, Schedule
 
 from sb3_ppo_variants.base import SurrogatePPO, with_common_params_doc
-from sb3_ppo_variants.objectives import adapt_kl_coef
+from sb3_ppo_variants.objectives import AdaptiveKLPenalty, FixedKLPenalty
 from sb3_ppo_variants.validation import check_float
 
 
@@ -188,6 +188,8 @@ class PPOFixedKL(SurrogatePPO):
         clipping (Section 4; RLlib's default). None (default): no clipping, as in the paper's Table 1.
     """
 
+    objective = FixedKLPenalty()
+
     def __init__(
         self,
         policy: str | type[ActorCriticPolicy],
@@ -250,9 +252,6 @@ class PPOFixedKL(SurrogatePPO):
             fast=fast,
         )
 
-    def _kl_coef_for_update(self) -> float:
-        return self.kl_coef
-
 
 @with_common_params_doc
 class PPOAdaptiveKL(SurrogatePPO):
@@ -282,6 +281,8 @@ class PPOAdaptiveKL(SurrogatePPO):
     :param clip_range: optionally also clip the surrogate with this ε (the penalty "in addition to" clipping, as
         RLlib does by default). None (default): no clipping, as in the paper's Table 1.
     """
+
+    objective = AdaptiveKLPenalty()
 
     def __init__(
         self,
@@ -350,19 +351,3 @@ class PPOAdaptiveKL(SurrogatePPO):
             _init_setup_model=_init_setup_model,
             fast=fast,
         )
-
-    def _kl_coef_for_update(self) -> float:
-        return self.kl_coef
-
-    def _after_update(self, kl: float) -> None:
-        # Section 4: β changes once per policy update, from the KL of the whole rollout measured after all epochs.
-        self.kl_coef = adapt_kl_coef(kl, self.kl_coef, self.kl_target, self.kl_tolerance, self.kl_coef_factor)
-
-
-#: One snake_case key per algorithm: the rl-zoo3 ``--algo`` name, the yml file name and the docs' name.
-VARIANTS: dict[str, type[SurrogatePPO]] = {
-    "ppo_clip": PPOClip,
-    "ppo_adaptive_kl": PPOAdaptiveKL,
-    "ppo_fixed_kl": PPOFixedKL,
-    "ppo_no_clip": PPONoClip,
-}

@@ -18,7 +18,7 @@ from stable_baselines3.common.type_aliases import RolloutBufferSamples
 import sb3_ppo_variants.base as base
 from sb3_ppo_variants import PPOAdaptiveKL, PPOFixedKL
 from sb3_ppo_variants.kl import Captured, capture, kl_divergence
-from sb3_ppo_variants.objectives import adapt_kl_coef
+from sb3_ppo_variants.objectives import FixedKLPenalty, adapt_kl_coef
 from tests.conftest import params_of
 
 
@@ -115,13 +115,13 @@ def test_fixed_beta_never_changes(small_kwargs: dict[str, Any]) -> None:
     fixed = PPOFixedKL("MlpPolicy", "CartPole-v1", kl_coef=3.0, **small_kwargs)
     fixed.set_logger(configure(None, ["csv"]))
     seen: list[tuple[float, float]] = []
-    original = fixed._after_update
 
-    def spy(kl: float) -> None:
-        original(kl)
-        seen.append((kl, fixed.logger.name_to_value["train/kl_coef"]))
+    class Recording(FixedKLPenalty):
+        def after_update(self, model: Any, kl: float) -> None:
+            super().after_update(model, kl)
+            seen.append((kl, model.logger.name_to_value["train/kl_coef"]))
 
-    fixed._after_update = spy  # type: ignore[method-assign]
+    fixed.objective = Recording()  # type: ignore[misc]
     fixed.learn(256)
     assert len(seen) == updates and all(kl > 0 and logged == 3.0 for kl, logged in seen)
     assert fixed.kl_coef == 3.0

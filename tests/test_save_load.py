@@ -11,10 +11,11 @@ import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 
-from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL
+from sb3_ppo_variants.registry import REGISTRY
 from tests.conftest import assert_same_params
 
-ALL = [PPOClip, PPOAdaptiveKL, PPOFixedKL, PPONoClip]
+ALL = [variant.cls for variant in REGISTRY]
 
 
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)

@@ -1,54 +1,41 @@
-"""Each public class takes SB3 PPO's constructor arguments under the same names and defaults, and documents each.
-
-The differences are the ones Table 1 makes: the KL variants do not clip by default, PPONoClip has no ε at all, and
-each variant adds its own knobs and ``fast``.
-"""
+"""Each public class takes its stock algorithm's constructor arguments under the same names and defaults, and
+documents each. The differences are the ones its registry entry declares (Table 1's: the KL rows do not clip by
+default, the no-clip row has no ε), plus the objective's own knobs and ``fast``."""
 
 from __future__ import annotations
 
 import inspect
 
 import pytest
-from stable_baselines3 import PPO
 
-from sb3_ppo_variants import VARIANTS, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip, SurrogatePPO
-
-ABSENT = object()
-#: SB3 PPO's arguments whose default a class changes (or that it does not take), and why: Table 1's rows.
-DIFFERENCES: dict[type, dict[str, object]] = {
-    PPOAdaptiveKL: {"clip_range": None},  # Table 1's "Adaptive KL" rows do not clip
-    PPOFixedKL: {"clip_range": None},  # nor do its "Fixed KL" rows
-    PPONoClip: {"clip_range": ABSENT},  # "No clipping or penalty": no ε to set
-}
-#: The arguments a class adds to SB3 PPO's.
-OWN_KNOBS: dict[type, set[str]] = {
-    SurrogatePPO: {"fast"},
-    PPOClip: {"fast"},
-    PPONoClip: {"fast"},
-    PPOFixedKL: {"fast", "kl_coef"},
-    PPOAdaptiveKL: {"fast", "kl_target", "kl_coef", "kl_tolerance", "kl_coef_factor"},
-}
-PUBLIC = [SurrogatePPO, *VARIANTS.values()]
+from sb3_ppo_variants import SurrogatePPO
+from sb3_ppo_variants.registry import REGISTRY, Variant
 
 
 def _parameters(cls: type) -> dict[str, inspect.Parameter]:
     return {name: p for name, p in inspect.signature(cls.__init__).parameters.items() if name != "self"}
 
 
-@pytest.mark.parametrize("cls", PUBLIC, ids=lambda c: c.__name__)
-def test_constructor_has_sb3_ppos_arguments_and_defaults(cls: type) -> None:
-    ours, stock = _parameters(cls), _parameters(PPO)
+@pytest.mark.parametrize("variant", REGISTRY, ids=lambda v: v.cls.__name__)
+def test_constructor_has_the_stock_arguments_and_defaults(variant: Variant) -> None:
+    ours, stock = _parameters(variant.cls), _parameters(variant.stock)
+    objective = variant.objective
     for name, parameter in stock.items():
-        expected = DIFFERENCES.get(cls, {}).get(name, parameter.default)
-        if expected is ABSENT:
-            assert name not in ours, f"{cls.__name__} takes {name}"
+        if name == "clip_range" and not objective.takes_clip_range:
+            assert name not in ours, f"{variant.cls.__name__} takes {name}"
             continue
-        assert name in ours, f"{cls.__name__} lacks SB3 PPO's argument {name}"
-        assert ours[name].default == expected, f"{cls.__name__}.{name} defaults to {ours[name].default!r}, not {expected!r}"
-    assert set(ours) - set(stock) == OWN_KNOBS[cls]
+        expected = objective.changed_defaults.get(name, parameter.default)
+        assert name in ours, f"{variant.cls.__name__} lacks {variant.stock.__name__}'s argument {name}"
+        assert ours[name].default == expected, f"{variant.cls.__name__}.{name} defaults to {ours[name].default!r}"
+    assert {name: ours[name].default for name in set(ours) - set(stock)} == {**objective.knobs, "fast": False}
 
 
-@pytest.mark.parametrize("cls", PUBLIC, ids=lambda c: c.__name__)
+def test_the_base_class_has_sb3_ppos_arguments_and_defaults() -> None:
+    ours, stock = _parameters(SurrogatePPO), _parameters(REGISTRY[0].stock)
+    assert {n: p.default for n, p in ours.items() if n != "fast"} == {n: p.default for n, p in stock.items()}
+
+
+@pytest.mark.parametrize("cls", [SurrogatePPO, *(v.cls for v in REGISTRY)], ids=lambda c: c.__name__)
 def test_docstring_documents_every_argument(cls: type) -> None:
     doc = cls.__doc__ or ""
     assert "{common_params}" not in doc

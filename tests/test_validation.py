@@ -9,8 +9,9 @@ import gymnasium as gym
 import pytest
 
 from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants.registry import REGISTRY
 
-ALL = [PPOClip, PPOAdaptiveKL, PPOFixedKL, PPONoClip]
+ALL = [variant.cls for variant in REGISTRY]
 
 
 class ExplodingEnv(gym.Env):

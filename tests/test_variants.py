@@ -14,11 +14,12 @@ from stable_baselines3.common.logger import configure
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecNormalize
 
-from sb3_ppo_variants import VARIANTS, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants import VARIANTS, PPOAdaptiveKL, PPOClip
+from sb3_ppo_variants.registry import REGISTRY
 from tests.conftest import ACTION_SPACE_ENVS, dict_obs_env, image_env, params_of
 
-ALL = [PPOClip, PPOAdaptiveKL, PPOFixedKL, PPONoClip]
-KL_CLASSES = [PPOAdaptiveKL, PPOFixedKL]
+ALL = [variant.cls for variant in REGISTRY]
+KL_CLASSES = [variant.cls for variant in REGISTRY if variant.penalised]
 SB3_TRAIN_KEYS = {
     "train/entropy_loss",
     "train/policy_gradient_loss",

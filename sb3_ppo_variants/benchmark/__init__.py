@@ -5,7 +5,7 @@ ran on (``software``), throughput against stock SB3 PPO (``throughput``) and the
 from stable_baselines3 import PPO
 
 from sb3_ppo_variants.base import SurrogatePPO
-from sb3_ppo_variants.variants import VARIANTS
+from sb3_ppo_variants.registry import VARIANTS
 
 #: Every algorithm a benchmark can run, by zoo key: stock SB3 PPO as the reference, then the four variants.
 ALGORITHMS: dict[str, type[PPO] | type[SurrogatePPO]] = {"ppo": PPO, **VARIANTS}

@@ -25,6 +25,7 @@ from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
+from sb3_ppo_variants.registry import NO_CLIP, OBJECTIVES, REGISTRY
 
 #: The reference row: stock stable_baselines3.PPO, which PPOClip (clip_0.2) reproduces bit for bit.
 REFERENCE = "sb3_ppo"
@@ -32,7 +33,10 @@ LAST_EPISODES = 100
 RANDOM_EPISODES = 100
 BOOTSTRAP_REPS = 20_000
 #: Table 1's families, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
-FAMILIES = {"ppo_clip": "clipping", "ppo_adaptive_kl": "adaptive KL", "ppo_fixed_kl": "fixed KL", "ppo_no_clip": "no clipping"}
+#: algo -> Table 1's row name, for the PPO family, from the registry (whose objectives are in that order).
+FAMILIES = {v.key: o.title for o in OBJECTIVES for v in REGISTRY if v.family == "ppo" and v.objective is o}
+#: the algo of the "no clipping or penalty" row, which the paper says scores below the random policy
+NO_CLIP_ALGO = f"ppo_{NO_CLIP.key}"
 
 
 def run_score(run: RunResult, last: int = LAST_EPISODES) -> float:
@@ -150,13 +154,13 @@ def ordering_verdict(aggregates: list[Aggregate], runs: list[RunResult]) -> list
             strength = "with non-overlapping 95% CIs"
         else:
             strength = "but the 95% CIs overlap"
-        relation = "≫" if lower == "ppo_no_clip" else "≥"
+        relation = "≫" if lower == NO_CLIP_ALGO else "≥"
         lines.append(
             f"- {FAMILIES[upper]} ({hi.setting}, {hi.mean:.2f}) {relation} {FAMILIES[lower]} ({lo.setting}, {lo.mean:.2f}): "
             + (f"**holds** {strength}." if holds else f"**does not hold** (reversed, {strength}).")
         )
-    if "ppo_no_clip" in best:
-        nc = best["ppo_no_clip"]
+    if NO_CLIP_ALGO in best:
+        nc = best[NO_CLIP_ALGO]
         verdict = "**holds**" if nc.mean < 0 else "**does not hold**"
         lines.append(f"- no clipping scores below the random policy (< 0): {verdict} ({nc.mean:.2f}, CI {_ci(nc.mean_ci)}).")
     return lines or ["- not enough Table 1 families in these results to compare."]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sb3_ppo_variants.variants import VARIANTS
+from sb3_ppo_variants.registry import VARIANTS
 
 #: Zoo keys of our algorithms; every stock zoo algorithm (``ppo``, ``a2c``, ``trpo``...) keeps working beside them.
 ZOO_KEYS = tuple(VARIANTS)

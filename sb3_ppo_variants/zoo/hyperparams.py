@@ -18,16 +18,15 @@ from typing import Any
 
 import yaml
 
-#: The objective's knobs, per zoo key: what the variant's entry sets besides the zoo's shared PPO keys. PPOClip keeps
-#: the zoo's tuned clip_range (it is PPO); the KL variants use the paper's best settings (Table 1).
+from sb3_ppo_variants.registry import BY_KEY, CLIP, OBJECTIVES, REGISTRY
+
+#: The objective's knobs, per zoo key (from the registry): what the variant's entry sets besides the zoo's shared PPO
+#: keys. PPOClip keeps the zoo's tuned clip_range (it is PPO); the others use the paper's best settings (Table 1).
 VARIANT_KNOBS: dict[str, dict[str, Any]] = {
-    "ppo_clip": {},
-    "ppo_adaptive_kl": {"kl_target": 0.01, "kl_coef": 1.0},
-    "ppo_fixed_kl": {"kl_coef": 3.0},
-    "ppo_no_clip": {},
+    v.key: {} if v.objective.is_ppo else dict(v.objective.tuned_knobs) for v in REGISTRY if v.family == "ppo"
 }
-#: Keys that belong to the objective and may differ from the zoo's ppo.yml.
-OBJECTIVE_KEYS = {"clip_range", "kl_target", "kl_coef", "kl_tolerance", "kl_coef_factor"}
+#: Keys that belong to an objective and may differ from the zoo's ppo.yml: ε and every objective's own knobs.
+OBJECTIVE_KEYS = {"clip_range"}.union(*(o.knobs for o in OBJECTIVES))
 #: The gymnasium MuJoCo tasks that get a v5 entry.
 MUJOCO_V5 = [
     "Ant",
@@ -84,16 +83,18 @@ def variant_entry(ppo_entry: dict[str, Any], algo: str) -> dict[str, Any]:
     :param algo: a zoo key of :data:`VARIANT_KNOBS`
     :return: the entry for the variant's yml
     """
-    entry = {k: v for k, v in ppo_entry.items() if algo == "ppo_clip" or k not in OBJECTIVE_KEYS}
+    keep_ppo_knobs = BY_KEY[algo].objective.is_ppo
+    entry = {k: v for k, v in ppo_entry.items() if keep_ppo_knobs or k not in OBJECTIVE_KEYS}
     entry.update(VARIANT_KNOBS[algo])
     return entry
 
 
 def paper_entries(algo: str) -> dict[str, dict[str, Any]]:
     """The ``paper`` file of a zoo key (``ppo`` included): Table 3 for every env, with the paper's objective knobs."""
-    knobs = {"ppo": {"clip_range": 0.2}, "ppo_clip": {"clip_range": 0.2}}.get(algo, VARIANT_KNOBS.get(algo))
-    if knobs is None:
+    if algo not in BY_KEY and algo != "ppo":
         raise ValueError(f"unknown zoo key {algo!r}")
+    # stock PPO is the clipping row
+    knobs = CLIP.paper_knobs if algo == "ppo" else BY_KEY[algo].objective.paper_knobs
     return {"default": {**PAPER_DEFAULT, **knobs}, "atari": {**PAPER_ATARI, **knobs}}
 
 

@@ -2,8 +2,8 @@
 
 The shared knobs (n_steps, batch_size, gamma, gae_lambda, learning_rate, ent_coef, n_epochs, max_grad_norm, network)
 come from rl-zoo3's own ``sample_ppo_params``, so a variant is tuned over exactly the space stock PPO is. Only the
-objective's knobs differ: ``clip_range`` for PPOClip (the zoo's choices), ``kl_target`` and ``kl_coef`` on a log
-scale for the KL variants, nothing for PPONoClip.
+objective's knobs differ, as the registry's ``search_space`` says: ``clip_range`` for PPOClip (the zoo's choices),
+``kl_target`` and ``kl_coef`` on a log scale for the KL variants, nothing for PPONoClip.
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from typing import Any
 
 import optuna
 from rl_zoo3.hyperparams_opt import convert_onpolicy_params, sample_ppo_params
+
+from sb3_ppo_variants.registry import REGISTRY, LogUniform, Objective
 
 
 class _TrialWithout:
@@ -37,33 +39,31 @@ def _shared_ppo_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
     return params
 
 
-def sample_ppo_adaptive_kl_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
-    """PPO's space + d_targ in [1e-3, 1e-1] and the initial β in [0.1, 10], both log-uniform."""
-    params = _shared_ppo_params(trial, n_actions, n_envs, additional_args)
-    params["kl_target"] = trial.suggest_float("kl_target", 1e-3, 1e-1, log=True)
-    params["kl_coef"] = trial.suggest_float("kl_coef", 0.1, 10.0, log=True)
-    return params
+def objective_sampler(objective: Objective) -> Callable[..., dict[str, Any]]:
+    """
+    The sampler of an objective: the zoo's PPO space without ``clip_range``, plus the objective's own
+    :attr:`~sb3_ppo_variants.registry.Objective.search_space`; for PPO's own objective (clipping), the zoo's PPO
+    sampler unchanged.
+    """
+    if objective.is_ppo:
+        return sample_ppo_params
+
+    def sample(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
+        params = _shared_ppo_params(trial, n_actions, n_envs, additional_args)
+        for name, space in objective.search_space.items():
+            if isinstance(space, LogUniform):
+                params[name] = trial.suggest_float(name, space.low, space.high, log=True)
+            else:
+                params[name] = trial.suggest_categorical(name, list(space.choices))
+        return params
+
+    sample.__name__ = sample.__qualname__ = f"sample_{objective.key}_params"
+    sample.__doc__ = f"The zoo's PPO space without clip_range, plus {sorted(objective.search_space) or 'nothing'}."
+    return sample
 
 
-def sample_ppo_fixed_kl_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
-    """PPO's space + β in [0.03, 30], log-uniform (the paper tried 0.3 to 10)."""
-    params = _shared_ppo_params(trial, n_actions, n_envs, additional_args)
-    params["kl_coef"] = trial.suggest_float("kl_coef", 0.03, 30.0, log=True)
-    return params
-
-
-def sample_ppo_no_clip_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
-    """PPO's space without clip_range: the objective has no knob."""
-    return _shared_ppo_params(trial, n_actions, n_envs, additional_args)
-
-
-#: zoo key -> sampler; PPOClip is PPO, so it uses the zoo's PPO sampler unchanged.
-SAMPLERS: dict[str, Callable[..., dict[str, Any]]] = {
-    "ppo_clip": sample_ppo_params,
-    "ppo_adaptive_kl": sample_ppo_adaptive_kl_params,
-    "ppo_fixed_kl": sample_ppo_fixed_kl_params,
-    "ppo_no_clip": sample_ppo_no_clip_params,
-}
+#: zoo key -> sampler, for every registered variant.
+SAMPLERS: dict[str, Callable[..., dict[str, Any]]] = {v.key: objective_sampler(v.objective) for v in REGISTRY}
 
 #: zoo key -> converter of a stored trial's raw params (the variants' own knobs are stored as they are used).
 CONVERTERS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = dict.fromkeys(SAMPLERS, convert_onpolicy_params)
