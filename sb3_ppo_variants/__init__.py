@@ -1,12 +1,27 @@
-"""The four surrogate objectives of Schulman et al. (2017), Table 1, as Stable-Baselines3 algorithms."""
+"""The four surrogate objectives of Schulman et al. (2017), Table 1, as Stable-Baselines3 and sb3-contrib algorithms."""
 
 from sb3_ppo_variants.base import SurrogatePPO
+from sb3_ppo_variants.maskable import MaskableSurrogatePPO
 from sb3_ppo_variants.registry import VARIANTS
-from sb3_ppo_variants.variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants.variants import (
+    MaskablePPOAdaptiveKL,
+    MaskablePPOClip,
+    MaskablePPOFixedKL,
+    MaskablePPONoClip,
+    PPOAdaptiveKL,
+    PPOClip,
+    PPOFixedKL,
+    PPONoClip,
+)
 from sb3_ppo_variants.version import __version__
 
 __all__ = [
     "VARIANTS",
+    "MaskablePPOAdaptiveKL",
+    "MaskablePPOClip",
+    "MaskablePPOFixedKL",
+    "MaskablePPONoClip",
+    "MaskableSurrogatePPO",
     "PPOAdaptiveKL",
     "PPOClip",
     "PPOFixedKL",

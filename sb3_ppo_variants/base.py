@@ -90,6 +90,25 @@ COMMON_PARAMS_DOC = """:param policy: The policy model to use (MlpPolicy, CnnPol
         path up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics."""
 
 
+def params_doc(exclude: tuple[str, ...] = ()) -> str:
+    """
+    :data:`COMMON_PARAMS_DOC` without the ``:param`` blocks of ``exclude`` (for a family whose stock algorithm does not
+    take them, e.g. MaskablePPO has no gSDE).
+
+    :param exclude: the parameter names to leave out
+    :return: the text, its first line unindented, the others as in :data:`COMMON_PARAMS_DOC`
+    """
+    kept: list[str] = []
+    skipping = False
+    for line in COMMON_PARAMS_DOC.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith(":param "):
+            skipping = stripped[len(":param ") :].split(":", 1)[0] in exclude
+        if not skipping:
+            kept.append(line)
+    return "\n".join(kept).lstrip()
+
+
 def with_common_params_doc(cls: type[SelfSurrogatePPO]) -> type[SelfSurrogatePPO]:
     """Fill ``{common_params}`` in a variant's docstring with :data:`COMMON_PARAMS_DOC`, so the 24 shared
     ``:param`` lines are written once and cannot drift apart between the four classes."""
@@ -153,6 +172,15 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     #: the policy term of the loss and what happens after an update; stateless, so a class attribute (not saved)
     objective: ClassVar[PolicyObjective] = PolicyObjective()
+    #: the action spaces of the family's stock algorithm
+    family_action_spaces: ClassVar[tuple[type[spaces.Space], ...]] = (
+        spaces.Box,
+        spaces.Discrete,
+        spaces.MultiDiscrete,
+        spaces.MultiBinary,
+    )
+    #: whether ``fast=True`` has a fast path in this family (where it has none, the exact path runs, as documented)
+    family_has_fast_path: ClassVar[bool] = True
     clip_range: Schedule | None
     clip_range_vf: Schedule | None
 
@@ -227,7 +255,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             device=device,
             seed=seed,
             _init_setup_model=False,
-            supported_action_spaces=(spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary),
+            supported_action_spaces=self.family_action_spaces,
         )
         if self.env is not None:
             buffer_size = self.env.num_envs * self.n_steps
@@ -265,6 +293,27 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if self.clip_range_vf is not None:
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
 
+    @property
+    def _fast_path(self) -> bool:
+        """Whether this model runs the fast path: ``fast=True`` in a family that has one."""
+        return self.fast and self.family_has_fast_path
+
+    # -- What a family changes ----------------------------------------------------------------------------------------
+
+    def _evaluate_actions(self, samples: Any, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
+        """
+        Values, log π_θ(a|s) and entropy of a minibatch through the policy's own method (the exact path), leaving
+        π_θ(·|s) on ``policy.action_dist``.
+
+        :param samples: the minibatch as the family's buffer gives it
+        :param actions: its actions, as the policy takes them
+        """
+        return self.policy.evaluate_actions(samples.observations, actions)
+
+    def _distribution(self, samples: Any) -> Any:
+        """π_θ(·|s) of a batch of the rollout's samples, as the family's policy builds it (no gradient is taken)."""
+        return self.policy.get_distribution(samples.observations)
+
     # -- The loop -----------------------------------------------------------------------------------------------------
 
     def _excluded_save_params(self) -> list[str]:
@@ -294,7 +343,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         :return: True if function returned with at least `n_rollout_steps` collected, False if callback terminated
             rollout prematurely.
         """
-        if not self.fast or not is_sb3_buffer(rollout_buffer):
+        if not self._fast_path or not is_sb3_buffer(rollout_buffer):
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
         with no_distribution_checks():
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
@@ -318,7 +367,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
           flat copies of the parameters, written back into the policy and its optimizer when the block ends;
         - fast, otherwise: the lean or the policy's own evaluation with autograd, and fused Adam.
         """
-        if not self.fast:
+        if not self._fast_path:
             yield None, self.policy.optimizer.step
         elif analytic_reason(self.policy) is None:
             evaluator = AnalyticEvaluator(self.policy)
@@ -471,7 +520,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if isinstance(self.action_space, spaces.Discrete):
             # Convert discrete action from float to long
             actions = rollout_data.actions.long().flatten()
-        values, log_prob, entropy = self.policy.evaluate_actions(rollout_data.observations, actions)
+        values, log_prob, entropy = self._evaluate_actions(rollout_data, actions)
         # evaluate_actions has just left π_θ(·|s) on policy.action_dist, a mutable object that every forward pass
         # reuses: take its parameters now, before another pass overwrites them (see kl.capture)
         return values.flatten(), log_prob, entropy, capture(self.policy.action_dist) if with_distribution else None
@@ -544,8 +593,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         with th.no_grad():
             for start in range(0, buffer_size, chunk):
                 indices = np.arange(start, min(start + chunk, buffer_size))
-                observations = self.rollout_buffer._get_samples(indices).observations
-                chunks.append(capture(self.policy.get_distribution(observations)))
+                chunks.append(capture(self._distribution(self.rollout_buffer._get_samples(indices))))
         return concatenate(chunks)
 
     def _minibatches(self, with_indices: bool) -> Iterator[tuple[th.Tensor | None, RolloutBufferSamples]]:

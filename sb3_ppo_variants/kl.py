@@ -66,6 +66,11 @@ def capture(distribution: Distribution) -> Captured:
     """
     if isinstance(distribution, MultiCategoricalDistribution):
         return tuple(params_of(d) for d in distribution.distribution)
+    # sb3-contrib's masked MultiDiscrete and MultiBinary distributions: a list of masked categoricals, whose logits of
+    # invalid actions are -1e8 (zero probability), so those actions add exactly 0 to the KL
+    parts = getattr(distribution, "distributions", None)
+    if isinstance(parts, list) and parts:
+        return tuple(params_of(d) for d in parts)
     if distribution.distribution is None:
         raise ValueError(f"{type(distribution).__name__} holds no distribution yet: call the policy on observations first")
     return (params_of(distribution.distribution),)  # type: ignore[arg-type]

@@ -8,16 +8,20 @@ An objective (:class:`PolicyObjective` and its subclasses, TorchRL's PPOLoss -> 
 is what a row of Table 1 changes in the loop: the policy term of the loss, that term's gradient with respect to
 log π_θ(a_t|s_t) and to the per-state KL (written next to it, for the closed-form fast path; a test parametrised over
 the registry checks every registered objective's gradient against autograd of its loss), and what happens after an
-update. Objectives hold no state: the knobs and β live on the algorithm, which saves and loads them with SB3's own
-mechanism.
+update. It also says what a preset class of it takes (its knobs, with their checks and docs, and whether it takes ε),
+and how the zoo configures and tunes it. Objectives hold no state: the knobs and β live on the algorithm, which saves
+and loads them with SB3's own mechanism. ``python -m sb3_ppo_variants.codegen`` writes the preset classes from them.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 import torch as th
 from torch.nn import functional as F
+
+from sb3_ppo_variants.validation import check_float
 
 #: The ε at which ``train/clip_fraction`` is measured when a variant does not clip (the paper's best ε, SB3's default):
 #: it then says how often the update moved a ratio further than PPO-Clip would have allowed.
@@ -155,6 +159,48 @@ class PolicyLossGradient(NamedTuple):
     kl: float | None
 
 
+@dataclass(frozen=True)
+class FloatKnob:
+    """
+    A constructor argument of an objective: a finite float, checked at construction.
+
+    :param default: its default (the paper's value)
+    :param low: the smallest accepted value
+    :param low_inclusive: whether ``low`` itself is accepted
+    :param doc: its ``:param`` text
+    """
+
+    default: float
+    low: float
+    low_inclusive: bool
+    doc: str
+
+    def check(self, name: str, value: Any) -> float:
+        """``value`` as a float, or ``TypeError``/``ValueError`` naming ``name`` and the accepted range."""
+        return check_float(name, value, low=self.low, low_inclusive=self.low_inclusive)
+
+
+@dataclass(frozen=True)
+class LogUniform:
+    """An Optuna ``suggest_float(name, low, high, log=True)``."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True)
+class Categorical:
+    """An Optuna ``suggest_categorical(name, choices)``."""
+
+    choices: tuple[Any, ...]
+
+
+CLIP_RANGE_DOC = (
+    "ε of the clipped surrogate (eq. 7), or a schedule of the progress remaining (from 1 to 0); None for the unclipped "
+    "surrogate (eq. 6). ``float('inf')`` clips nothing and equals None."
+)
+
+
 class PolicyObjective:
     """
     The surrogate of Table 1's "Clipping" and "No clipping or penalty" rows: L^CLIP (eq. 7) when the update's ε is a
@@ -163,9 +209,51 @@ class PolicyObjective:
     (:meth:`loss` with its :meth:`gradient`).
     """
 
+    #: snake_case name: a family's zoo key is ``<family>_<key>``
+    key: ClassVar[str] = "surrogate"
+    #: the preset classes' name suffix (``PPO`` + ``AdaptiveKL``)
+    class_suffix: ClassVar[str] = ""
+    #: Table 1's name of the row (the report's family)
+    title: ClassVar[str] = "surrogate"
+    #: the presets' description, after "<family> with" (reST; the first sentence ends their summary line)
+    description: ClassVar[str] = ""
+    #: the constructor arguments the objective adds to its family's stock algorithm
+    knobs: ClassVar[dict[str, FloatKnob]] = {}
+    #: whether the presets take ``clip_range`` (the "no clipping or penalty" row has no ε to set)
+    takes_clip_range: ClassVar[bool] = True
+    #: the presets' default ε (the stock algorithm's 0.2 for clipping; None, no clipping, for the other rows)
+    clip_range_default: ClassVar[float | None] = 0.2
+    #: the presets' ``:param clip_range:`` text
+    clip_range_doc: ClassVar[str] = CLIP_RANGE_DOC
+    #: PPO's own objective (clipping): its zoo entries and search space are the zoo's PPO ones unchanged
+    is_ppo: ClassVar[bool] = False
+    #: the knobs in the generated zoo yml files (the paper's best setting), in place of the zoo's PPO objective keys
+    tuned_knobs: ClassVar[dict[str, Any]] = {}
+    #: the knobs in the ``--paper`` yml files (Table 1's best setting)
+    paper_knobs: ClassVar[dict[str, Any]] = {}
+    #: Optuna's space for the knobs (``-optimize``), on top of the zoo's PPO space without ``clip_range``
+    search_space: ClassVar[dict[str, LogUniform | Categorical]] = {}
     #: whether the loss has a KL[π_old ‖ π_θ] term: the loop then evaluates π_old over the rollout, the KL per
     #: minibatch, and d = the rollout's KL after each update (``train/kl``)
     penalised: ClassVar[bool] = False
+
+    def set_knobs(self, model: Any, **knobs: Any) -> None:
+        """
+        Check the objective's constructor arguments and set them on the algorithm (before SB3 builds anything).
+
+        :param model: the algorithm being constructed
+        :param knobs: one value per :attr:`knobs` name
+        """
+        for name, value in knobs.items():
+            setattr(model, name, self.knobs[name].check(name, value))
+
+    def check_clip_range(self, owner: str, clip_range: Any) -> None:
+        """
+        Refuse an ε the objective cannot use (the loop checks the range of any ε it gets).
+
+        :param owner: the class's name, for the message
+        :param clip_range: the ε passed to the constructor
+        """
 
     def kl_coef(self, model: Any) -> float | None:
         """
@@ -211,11 +299,81 @@ class PolicyObjective:
         return PolicyLossGradient(log_prob, None if kl_coef is None else kl_coef / ratio.shape[0])
 
 
+class Clipping(PolicyObjective):
+    """Table 1's "Clipping" rows: L^CLIP (eq. 7), PPO's own objective."""
+
+    key = "clip"
+    class_suffix = "Clip"
+    title = "clipping"
+    description = (
+        'the clipped surrogate objective L^CLIP (eq. 7; Table 1, "Clipping").\n\n'
+        "With the same arguments and seed it is bit-for-bit identical to the stock algorithm (a test guards it)."
+    )
+    clip_range_doc = (
+        "ε of eq. 7 (paper: 0.1, 0.2, 0.3; best 0.2), or a schedule of the progress remaining (from 1 to 0). Must be > 0; "
+        "``float('inf')`` clips nothing, which is the no-clip row."
+    )
+    is_ppo = True
+    paper_knobs = {"clip_range": 0.2}
+
+    def check_clip_range(self, owner: str, clip_range: Any) -> None:
+        if clip_range is None:
+            no_clip = owner.removesuffix(self.class_suffix) + NoClipping.class_suffix
+            raise ValueError(f"`clip_range` of {owner} must be a number > 0 or a schedule; for no clipping use {no_clip}")
+
+
+class NoClipping(PolicyObjective):
+    """Table 1's "No clipping or penalty" row: L^CPI (eq. 6)."""
+
+    key = "no_clip"
+    class_suffix = "NoClip"
+    title = "no clipping"
+    description = (
+        'the plain importance-sampled surrogate L^CPI = r_t(θ)·Â_t (eq. 6; Table 1, "No clipping or penalty"): '
+        "nothing keeps the policy close to the one that collected the data. The paper's baseline, which scored -0.39 "
+        "(worse than a random policy on HalfCheetah).\n\n"
+        "``train/clip_fraction`` is still logged, as a diagnostic: the fraction of ratios outside [0.8, 1.2], i.e. what "
+        "PPO-Clip with ε = 0.2 would have clipped."
+    )
+    takes_clip_range = False
+    clip_range_default = None
+
+
+KL_CLIP_RANGE_DOC = (
+    'optionally also clip the surrogate with this ε, the penalty then acting "in addition to" clipping (Section 4; '
+    "RLlib's default). None (default): no clipping, as in the paper's Table 1."
+)
+
+
 class FixedKLPenalty(PolicyObjective):
     """
     Table 1's "Fixed KL" rows: the surrogate minus β·KL[π_old, π_θ] (eq. 8), β the algorithm's constant ``kl_coef``.
     """
 
+    key = "fixed_kl"
+    class_suffix = "FixedKL"
+    title = "fixed KL"
+    description = (
+        "a KL penalty of constant coefficient: L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)] (eq. 8; Table 1, "
+        '"Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and '
+        "averaged over the minibatch's states.\n\n"
+        "Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β)."
+    )
+    knobs = {
+        "kl_coef": FloatKnob(
+            1.0,
+            0.0,
+            True,
+            "β, the penalty coefficient (paper: 0.3, 1, 3, 10; best 3). Must be finite and >= 0; 0 gives the no-clip "
+            "objective. Its scale is relative to the advantages', which SB3 normalises per minibatch by default.",
+        )
+    }
+    clip_range_default = None
+    clip_range_doc = KL_CLIP_RANGE_DOC
+    tuned_knobs = {"kl_coef": 3.0}
+    paper_knobs = {"kl_coef": 3.0}
+    # the paper tried β from 0.3 to 10
+    search_space = {"kl_coef": LogUniform(0.03, 30.0)}
     penalised = True
 
     def kl_coef(self, model: Any) -> float:
@@ -228,6 +386,49 @@ class AdaptiveKLPenalty(FixedKLPenalty):
     the whole rollout after all epochs, towards the algorithm's ``kl_target`` (:func:`adapt_kl_coef`).
     """
 
+    key = "adaptive_kl"
+    class_suffix = "AdaptiveKL"
+    title = "adaptive KL"
+    description = (
+        'an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").\n\n'
+        "The loss is L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)], the KL analytic, from the old policy to the "
+        "new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with "
+        "the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if "
+        "d > kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always "
+        "holds the current β; it is saved and restored with the model, so training continues where it stopped.\n\n"
+        "``kl_target`` (the paper's d_targ) is not SB3's ``target_kl``: d_targ steers β and never stops an update, while "
+        "``target_kl`` stops the epochs early when a minibatch's approximate KL exceeds 1.5·target_kl. Both can be "
+        "used.\n\n"
+        "Logs ``train/kl`` (d) and ``train/kl_coef`` (β used in this update)."
+    )
+    knobs = {
+        "kl_target": FloatKnob(
+            0.01,
+            0.0,
+            False,
+            "d_targ, the KL per update that β is steered towards (paper: 0.003, 0.01, 0.03; best 0.01). Must be finite "
+            "and > 0.",
+        ),
+        "kl_coef": FloatKnob(
+            1.0, 0.0, True, "the initial β (paper: 1). Must be finite and >= 0 (with 0, β stays 0: the rule only multiplies)."
+        ),
+        "kl_tolerance": FloatKnob(
+            1.5,
+            1.0,
+            False,
+            "β changes only when d leaves [kl_target / kl_tolerance, kl_target * kl_tolerance] (paper: 1.5). Must be "
+            "finite and > 1.",
+        ),
+        "kl_coef_factor": FloatKnob(2.0, 1.0, False, "β is multiplied or divided by this (paper: 2). Must be finite and > 1."),
+    }
+    tuned_knobs = {"kl_target": 0.01, "kl_coef": 1.0}
+    paper_knobs = {"kl_target": 0.01, "kl_coef": 1.0}
+    search_space = {"kl_target": LogUniform(1e-3, 1e-1), "kl_coef": LogUniform(0.1, 10.0)}
+
     def after_update(self, model: Any, kl: float) -> None:
         # Section 4: β changes once per policy update, from the KL of the whole rollout measured after all epochs.
         model.kl_coef = adapt_kl_coef(kl, model.kl_coef, model.kl_target, model.kl_tolerance, model.kl_coef_factor)
+
+
+#: Table 1's rows, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
+TABLE1_OBJECTIVES: tuple[PolicyObjective, ...] = (Clipping(), AdaptiveKLPenalty(), FixedKLPenalty(), NoClipping())

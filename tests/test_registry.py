@@ -16,7 +16,7 @@ from sb3_ppo_variants.registry import BY_KEY, OBJECTIVES, REGISTRY, VARIANTS, Va
 
 def _model(variant: Variant) -> SimpleNamespace:
     """The algorithm as the objective sees it: its knobs, with β away from its default."""
-    return SimpleNamespace(**{**variant.objective.knobs, "kl_coef": 0.7})
+    return SimpleNamespace(**{**{name: knob.default for name, knob in variant.objective.knobs.items()}, "kl_coef": 0.7})
 
 
 def _cases(variant: Variant) -> list[float | None]:
@@ -62,6 +62,7 @@ def test_the_package_the_zoo_and_the_benchmark_read_the_registry() -> None:
         assert getattr(sb3_ppo_variants, variant.cls.__name__) is variant.cls
         assert ALGORITHMS[variant.key] is variant.cls
         assert hyperparams_file(variant.key).is_file() and hyperparams_file(variant.key, paper=True).is_file()
-        assert FAMILIES[variant.key] == variant.objective.title
+        if variant.family.key == "ppo":  # Table 1's ordering claims are about the PPO family
+            assert FAMILIES[variant.key] == variant.objective.title
     # the report's order of merit is Table 1's
     assert [FAMILIES[f"ppo_{o.key}"] for o in OBJECTIVES] == list(FAMILIES.values())

@@ -1,6 +1,7 @@
 """Each public class takes its stock algorithm's constructor arguments under the same names and defaults, and
-documents each. The differences are the ones its registry entry declares (Table 1's: the KL rows do not clip by
-default, the no-clip row has no ε), plus the objective's own knobs and ``fast``."""
+documents each; and the committed preset classes are what the generator writes. The differences are the ones its
+objective declares (Table 1's: the KL rows do not clip by default, the no-clip row has no ε), plus the objective's
+own knobs and ``fast``."""
 
 from __future__ import annotations
 
@@ -24,10 +25,11 @@ def test_constructor_has_the_stock_arguments_and_defaults(variant: Variant) -> N
         if name == "clip_range" and not objective.takes_clip_range:
             assert name not in ours, f"{variant.cls.__name__} takes {name}"
             continue
-        expected = objective.changed_defaults.get(name, parameter.default)
+        expected = objective.clip_range_default if name == "clip_range" else parameter.default
         assert name in ours, f"{variant.cls.__name__} lacks {variant.stock.__name__}'s argument {name}"
         assert ours[name].default == expected, f"{variant.cls.__name__}.{name} defaults to {ours[name].default!r}"
-    assert {name: ours[name].default for name in set(ours) - set(stock)} == {**objective.knobs, "fast": False}
+    knobs = {name: knob.default for name, knob in objective.knobs.items()}
+    assert {name: ours[name].default for name in set(ours) - set(stock)} == {**knobs, "fast": False}
 
 
 def test_the_base_class_has_sb3_ppos_arguments_and_defaults() -> None:
@@ -41,3 +43,9 @@ def test_docstring_documents_every_argument(cls: type) -> None:
     assert "{common_params}" not in doc
     for name in _parameters(cls):
         assert f":param {name}:" in doc, f"{cls.__name__} does not document {name}"
+
+
+def test_the_committed_presets_are_what_the_generator_writes() -> None:
+    from sb3_ppo_variants.codegen import module_source, target
+
+    assert target().read_text() == module_source(), "run: python -m sb3_ppo_variants.codegen"

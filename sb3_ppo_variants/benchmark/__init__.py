@@ -2,10 +2,13 @@
 ran on (``software``), throughput against stock SB3 PPO (``throughput``) and the fast-vs-exact comparison
 (``equivalence``)."""
 
-from stable_baselines3 import PPO
+from stable_baselines3.common.base_class import BaseAlgorithm
 
-from sb3_ppo_variants.base import SurrogatePPO
+from sb3_ppo_variants.families import FAMILIES
 from sb3_ppo_variants.registry import VARIANTS
 
-#: Every algorithm a benchmark can run, by zoo key: stock SB3 PPO as the reference, then the four variants.
-ALGORITHMS: dict[str, type[PPO] | type[SurrogatePPO]] = {"ppo": PPO, **VARIANTS}
+#: The stock algorithms, by zoo key (``ppo``: stable_baselines3.PPO, ``ppo_mask``: sb3_contrib.MaskablePPO): the
+#: reference rows. They have no fast path.
+STOCK: dict[str, type[BaseAlgorithm]] = {family.key: family.stock for family in FAMILIES}
+#: Every algorithm a benchmark can run, by zoo key: the stock algorithms, then every registered class.
+ALGORITHMS: dict[str, type[BaseAlgorithm]] = {**STOCK, **VARIANTS}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sb3_ppo_variants.benchmark.grid import load_grid, preset, select
+from sb3_ppo_variants.benchmark.grid import PRESETS, load_grid, preset, select
 from sb3_ppo_variants.benchmark.report import make_report
 from sb3_ppo_variants.benchmark.runner import run_grid
 
@@ -23,7 +23,7 @@ def main(argv: list[str] | None = None) -> None:
 
     run = commands.add_parser("run", help="run a grid's unfinished runs, storing each as soon as it finishes")
     source = run.add_mutually_exclusive_group(required=True)
-    source.add_argument("--preset", choices=["table1", "quick"], help="a named grid")
+    source.add_argument("--preset", choices=PRESETS, help="a named grid")
     source.add_argument("--grid", help="a grid yml file (see sb3_ppo_variants/benchmark/grid.py)")
     run.add_argument("--out", required=True, help="folder of the results store, Monitor logs and report")
     run.add_argument("--settings", nargs="+", help="only these settings (e.g. no_clip clip_0.2 sb3_ppo)")

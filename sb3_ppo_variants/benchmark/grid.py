@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from sb3_ppo_variants.benchmark import ALGORITHMS
+from sb3_ppo_variants.benchmark import ALGORITHMS, STOCK
+from sb3_ppo_variants.envs import MASKED_ENV_ID
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,15 @@ TABLE1_SETTINGS = [
     Setting("fixed_kl_10", "ppo_fixed_kl", {"kl_coef": 10.0}, 0.69),
     Setting("sb3_ppo", "ppo", {}, None),
 ]
-SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS}
+#: The sb3-contrib families against their stock algorithms (the ``contrib`` preset).
+CONTRIB_SETTINGS = [
+    Setting("mask_no_clip", "ppo_mask_no_clip", {}),
+    Setting("mask_clip_0.2", "ppo_mask_clip", {"clip_range": 0.2}),
+    Setting("mask_adaptive_kl_0.01", "ppo_mask_adaptive_kl", {"kl_target": 0.01}),
+    Setting("mask_fixed_kl_3", "ppo_mask_fixed_kl", {"kl_coef": 3.0}),
+    Setting("sb3_ppo_mask", "ppo_mask", {}),
+]
+SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS + CONTRIB_SETTINGS}
 
 #: The seven MuJoCo tasks of Table 1, in today's gymnasium versions.
 TABLE1_ENVS = [
@@ -130,8 +139,10 @@ def preset(name: str) -> Grid:
       hyperparameters (Table 3 = SB3's defaults), one env.
     - ``quick``: a smoke run: no clip, clip 0.2, adaptive KL 0.01, fixed KL 3 and stock PPO on CartPole-v1 and
       Pendulum-v1, 2 seeds, 20k steps.
+    - ``contrib``: the MaskablePPO family's four objectives and stock MaskablePPO on sb3-contrib's masked identity
+      env (:data:`~sb3_ppo_variants.envs.MASKED_ENV_ID`), 3 seeds, 20k steps.
 
-    :param name: ``table1`` or ``quick``
+    :param name: one of :data:`PRESETS`
     :return: the grid
     """
     if name == "table1":
@@ -139,7 +150,13 @@ def preset(name: str) -> Grid:
     if name == "quick":
         quick = ["no_clip", "clip_0.2", "adaptive_kl_0.01", "fixed_kl_3", "sb3_ppo"]
         return Grid([SETTINGS_BY_NAME[s] for s in quick], ["CartPole-v1", "Pendulum-v1"], [0, 1], 20_000)
-    raise ValueError(f"unknown preset {name!r}; choose 'table1' or 'quick'")
+    if name == "contrib":
+        hyperparams = {"n_steps": 256, "batch_size": 64, "n_epochs": 4, "learning_rate": 1e-3}
+        return Grid(CONTRIB_SETTINGS, [MASKED_ENV_ID], [0, 1, 2], 20_000, hyperparams=hyperparams)
+    raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")
+
+
+PRESETS = ("table1", "quick", "contrib")
 
 
 def load_grid(path: str | Path) -> Grid:
@@ -208,8 +225,8 @@ def select(
     Narrow a grid (or change its budget) from command-line options.
 
     :param fast: run the settings on the opt-in fast path instead: each variant's setting becomes ``<name>_fast``
-        with ``fast=True`` (its own row and Monitor folder, never mixed with exact runs); stock PPO has no fast path
-        and stays as it is, the exact reference row
+        with ``fast=True`` (its own row and Monitor folder, never mixed with exact runs); a stock algorithm has no
+        fast path and stays as it is, the exact reference row
     :return: a new grid
     """
     chosen = grid.settings
@@ -220,9 +237,9 @@ def select(
             raise ValueError(f"unknown settings {unknown}; choose from {sorted(known)}")
         chosen = [known[name] for name in settings]
     if fast:
-        if all(s.algo == "ppo" for s in chosen):
+        if all(s.algo in STOCK for s in chosen):
             raise ValueError("--fast needs at least one setting of a variant (stock PPO has no fast path)")
-        chosen = [s if s.algo == "ppo" else fast_setting(s) for s in chosen]
+        chosen = [s if s.algo in STOCK else fast_setting(s) for s in chosen]
     return Grid(
         chosen,
         envs or grid.envs,

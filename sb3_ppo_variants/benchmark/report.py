@@ -25,18 +25,24 @@ from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
-from sb3_ppo_variants.registry import NO_CLIP, OBJECTIVES, REGISTRY
+from sb3_ppo_variants.objectives import NoClipping
+from sb3_ppo_variants.registry import OBJECTIVES, REGISTRY
 
 #: The reference row: stock stable_baselines3.PPO, which PPOClip (clip_0.2) reproduces bit for bit.
 REFERENCE = "sb3_ppo"
+#: (stock setting, its Clip class's setting, what they are): pairs that must produce identical episodes.
+PARITY_PAIRS = (
+    ("sb3_ppo", "clip_0.2", "stable_baselines3.PPO", "PPOClip"),
+    ("sb3_ppo_mask", "mask_clip_0.2", "sb3_contrib.MaskablePPO", "MaskablePPOClip"),
+)
 LAST_EPISODES = 100
 RANDOM_EPISODES = 100
 BOOTSTRAP_REPS = 20_000
 #: Table 1's families, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
 #: algo -> Table 1's row name, for the PPO family, from the registry (whose objectives are in that order).
-FAMILIES = {v.key: o.title for o in OBJECTIVES for v in REGISTRY if v.family == "ppo" and v.objective is o}
+FAMILIES = {v.key: o.title for o in OBJECTIVES for v in REGISTRY if v.family.key == "ppo" and v.objective.key == o.key}
 #: the algo of the "no clipping or penalty" row, which the paper says scores below the random policy
-NO_CLIP_ALGO = f"ppo_{NO_CLIP.key}"
+NO_CLIP_ALGO = f"ppo_{NoClipping.key}"
 
 
 def run_score(run: RunResult, last: int = LAST_EPISODES) -> float:
@@ -385,15 +391,17 @@ def _markdown(
         out.append(f"\n{setting} is left out of the aggregate until it has run on {', '.join(envs_missing)}.")
     out += ["", "![aggregate](aggregate.png)", "", "## Does the paper's ordering hold?", ""]
     out += ordering_verdict(aggregates, runs)
-    n_pairs, n_same = identical_runs(runs, REFERENCE, "clip_0.2")
-    if n_pairs:
+    for stock, clip, stock_name, clip_name in PARITY_PAIRS:
+        n_pairs, n_same = identical_runs(runs, stock, clip)
+        if not n_pairs:
+            continue
         verdict = "identical" if n_same == n_pairs else "NOT identical"
         out += [
             "",
-            "## Stock SB3 PPO vs PPOClip",
+            f"## Stock {stock_name} vs {clip_name}",
             "",
-            f"`sb3_ppo` (stable_baselines3.PPO) and `clip_0.2` (PPOClip) produced {verdict} training episodes in "
-            f"{n_same} of {n_pairs} (env, seed) runs, as they must: PPOClip is bit-for-bit SB3 PPO.",
+            f"`{stock}` ({stock_name}) and `{clip}` ({clip_name}) produced {verdict} training episodes in "
+            f"{n_same} of {n_pairs} (env, seed) runs, as they must: {clip_name} is bit-for-bit {stock_name}.",
         ]
     out += ["", "## Per environment: raw score, mean ± std over seeds (runs)", ""]
     out.append("| setting | " + " | ".join(envs) + " |")

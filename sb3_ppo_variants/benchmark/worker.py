@@ -20,6 +20,7 @@ from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.grid import RunSpec
 from sb3_ppo_variants.benchmark.software import check_pin, current_software
 from sb3_ppo_variants.benchmark.store import RunResult
+from sb3_ppo_variants.envs import register_envs
 
 
 class EpisodeRecorder(BaseCallback):
@@ -70,6 +71,7 @@ def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> R
     """
     software = current_software()
     check_pin(pin, software, out)
+    register_envs()
     env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
     model = ALGORITHMS[spec.algo]("MlpPolicy", env, seed=spec.seed, device="cpu", **spec.kwargs)
     recorder = EpisodeRecorder()
@@ -105,6 +107,7 @@ def random_policy_returns(env_id: str, episodes: int = 100, seed: int = 0) -> li
     :param seed: seeds the env's resets and the action sampling
     :return: one return per episode
     """
+    register_envs()
     env = make_vec_env(env_id, n_envs=1, seed=seed)
     env.action_space.seed(seed)
     env.reset()

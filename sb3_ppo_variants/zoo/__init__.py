@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sb3_ppo_variants.envs import MASKED_ENV_ID, register_envs
 from sb3_ppo_variants.registry import VARIANTS
 
 #: Zoo keys of our algorithms; every stock zoo algorithm (``ppo``, ``a2c``, ``trpo``...) keeps working beside them.
 ZOO_KEYS = tuple(VARIANTS)
+__all__ = ["MASKED_ENV_ID", "ZOO_KEYS", "hyperparams_file", "register"]
 
 
 def _hyperparams_dir() -> Path:
@@ -38,13 +40,15 @@ def hyperparams_file(algo: str, paper: bool = False) -> Path:
 
 
 def register() -> None:
-    """Add the four variants to rl-zoo3's algorithm, sampler and converter tables (idempotent)."""
+    """Add every registered class to rl-zoo3's algorithm, sampler and converter tables, and the masked env to
+    gymnasium's (idempotent)."""
     try:
         from rl_zoo3 import hyperparams_opt, utils
     except ImportError as error:
         raise ImportError('the rl-zoo3 integration needs rl-zoo3: pip install "sb3-ppo-variants[zoo]"') from error
     from sb3_ppo_variants.zoo.samplers import CONVERTERS, SAMPLERS
 
+    register_envs()
     utils.ALGOS.update(VARIANTS)
     hyperparams_opt.HYPERPARAMS_SAMPLER.update(SAMPLERS)
     hyperparams_opt.HYPERPARAMS_CONVERTER.update(CONVERTERS)

@@ -1,4 +1,4 @@
-"""Derive the four variants' rl-zoo3 yml files from the zoo's own ``ppo.yml``, so a comparison changes one thing only.
+"""Derive the variants' rl-zoo3 yml files from the zoo's own ``ppo.yml``, so a comparison changes one thing only.
 
     python -m sb3_ppo_variants.zoo.hyperparams            # rewrite hyperparams/*.yml from the installed rl-zoo3
 
@@ -6,8 +6,9 @@ For every environment of the zoo's ``ppo.yml`` (classic control, Box2D, Atari, P
 variant gets the same entry with only the objective's knobs changed (:data:`VARIANT_KNOBS`). The gymnasium MuJoCo v5
 tasks, which the zoo lists only in older versions, get the entry of the zoo's newest version of the same task. The
 ``paper`` files hold Table 3's setting (SB3's defaults, one env) under ``default``, which the zoo uses for any
-environment it finds no entry for, and under ``atari``. A test checks that the committed files equal what this
-module derives.
+environment it finds no entry for, and under ``atari``. The zoo has no yml for MaskablePPO: the MaskablePPO family's
+files hold :data:`FAMILY_ENTRIES` (the masked env this package registers), with the objective's knobs. A test checks
+that the committed files equal what this module derives.
 """
 
 from __future__ import annotations
@@ -18,12 +19,28 @@ from typing import Any
 
 import yaml
 
-from sb3_ppo_variants.registry import BY_KEY, CLIP, OBJECTIVES, REGISTRY
+from sb3_ppo_variants.objectives import Clipping
+from sb3_ppo_variants.registry import BY_KEY, OBJECTIVES, REGISTRY
+from sb3_ppo_variants.zoo import MASKED_ENV_ID
 
 #: The objective's knobs, per zoo key (from the registry): what the variant's entry sets besides the zoo's shared PPO
 #: keys. PPOClip keeps the zoo's tuned clip_range (it is PPO); the others use the paper's best settings (Table 1).
 VARIANT_KNOBS: dict[str, dict[str, Any]] = {
-    v.key: {} if v.objective.is_ppo else dict(v.objective.tuned_knobs) for v in REGISTRY if v.family == "ppo"
+    v.key: {} if v.objective.is_ppo else dict(v.objective.tuned_knobs) for v in REGISTRY
+}
+#: The entries of the families the zoo has no yml for: shared by the family's objectives, the knobs added.
+FAMILY_ENTRIES: dict[str, dict[str, dict[str, Any]]] = {
+    "ppo_mask": {
+        MASKED_ENV_ID: {
+            "n_envs": 4,
+            "n_timesteps": 50000.0,
+            "policy": "MlpPolicy",
+            "n_steps": 256,
+            "batch_size": 64,
+            "n_epochs": 4,
+            "learning_rate": 0.001,
+        }
+    }
 }
 #: Keys that belong to an objective and may differ from the zoo's ppo.yml: ε and every objective's own knobs.
 OBJECTIVE_KEYS = {"clip_range"}.union(*(o.knobs for o in OBJECTIVES))
@@ -55,6 +72,7 @@ TUNED_NOTE = (
     "# Every key but the objective's ({keys}) equals the entry of the zoo's ppo.yml\n"
     "# for the env (for a -v5 MuJoCo task: for the zoo's newest version of it).\n"
 )
+FAMILY_NOTE = "# The zoo has no yml for this family: the entries are this package's ({keys} are the objective's keys).\n"
 PAPER_NOTE = "# The paper's Table 3 setting (SB3's defaults, one env) for every env, with the paper's objective knobs.\n"
 
 
@@ -94,7 +112,7 @@ def paper_entries(algo: str) -> dict[str, dict[str, Any]]:
     if algo not in BY_KEY and algo != "ppo":
         raise ValueError(f"unknown zoo key {algo!r}")
     # stock PPO is the clipping row
-    knobs = CLIP.paper_knobs if algo == "ppo" else BY_KEY[algo].objective.paper_knobs
+    knobs = Clipping.paper_knobs if algo == "ppo" else BY_KEY[algo].objective.paper_knobs
     return {"default": {**PAPER_DEFAULT, **knobs}, "atari": {**PAPER_ATARI, **knobs}}
 
 
@@ -105,15 +123,29 @@ def render(entries: dict[str, dict[str, Any]], note: str) -> str:
     return header + "\n" + yaml.safe_dump(entries, sort_keys=False, default_flow_style=False, width=120)
 
 
+def tuned_entries(algo: str, zoo: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """
+    The tuned yml of a zoo key: derived from the zoo's ``ppo.yml`` for the PPO family, from :data:`FAMILY_ENTRIES`
+    for the others.
+
+    :param algo: a registered zoo key
+    :param zoo: the zoo's PPO entries (:func:`with_mujoco_v5` of :func:`zoo_ppo_hyperparams`)
+    """
+    family = BY_KEY[algo].family.key
+    if family == "ppo":
+        return {env: variant_entry(entry, algo) for env, entry in zoo.items()}
+    return {env: {**entry, **VARIANT_KNOBS[algo]} for env, entry in FAMILY_ENTRIES[family].items()}
+
+
 def write_all(folder: str | Path) -> list[Path]:
-    """Write ``<folder>/<key>.yml`` for the four variants and ``<folder>/paper/<key>.yml`` for them and ``ppo``."""
+    """Write ``<folder>/<key>.yml`` for every registered class and ``<folder>/paper/<key>.yml`` for them and ``ppo``."""
     folder = Path(folder)
     (folder / "paper").mkdir(parents=True, exist_ok=True)
     zoo = with_mujoco_v5(zoo_ppo_hyperparams())
     written = []
     for algo in VARIANT_KNOBS:
         path = folder / f"{algo}.yml"
-        path.write_text(render({env: variant_entry(entry, algo) for env, entry in zoo.items()}, TUNED_NOTE))
+        path.write_text(render(tuned_entries(algo, zoo), TUNED_NOTE if BY_KEY[algo].family.key == "ppo" else FAMILY_NOTE))
         written.append(path)
     for algo in ["ppo", *VARIANT_KNOBS]:
         path = folder / "paper" / f"{algo}.yml"

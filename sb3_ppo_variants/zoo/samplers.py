@@ -14,7 +14,8 @@ from typing import Any
 import optuna
 from rl_zoo3.hyperparams_opt import convert_onpolicy_params, sample_ppo_params
 
-from sb3_ppo_variants.registry import REGISTRY, LogUniform, Objective
+from sb3_ppo_variants.objectives import LogUniform, PolicyObjective
+from sb3_ppo_variants.registry import REGISTRY
 
 
 class _TrialWithout:
@@ -39,10 +40,10 @@ def _shared_ppo_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
     return params
 
 
-def objective_sampler(objective: Objective) -> Callable[..., dict[str, Any]]:
+def objective_sampler(objective: PolicyObjective) -> Callable[..., dict[str, Any]]:
     """
     The sampler of an objective: the zoo's PPO space without ``clip_range``, plus the objective's own
-    :attr:`~sb3_ppo_variants.registry.Objective.search_space`; for PPO's own objective (clipping), the zoo's PPO
+    :attr:`~sb3_ppo_variants.objectives.PolicyObjective.search_space`; for PPO's own objective (clipping), the zoo's PPO
     sampler unchanged.
     """
     if objective.is_ppo:

@@ -89,3 +89,20 @@ def test_ray_backend_on_a_tiny_grid(tmp_path: Path) -> None:
     done = run_grid(tiny_grid(seeds=(0,)), tmp_path, backend="ray", progress=False)
     assert sorted(r.setting for r in done) == ["clip_0.2", "sb3_ppo"]
     assert len(ResultsStore(tmp_path).runs()) == 2
+
+
+def test_the_contrib_preset_runs_the_masked_family_beside_stock_maskable_ppo(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.grid import preset, select
+
+    grid = select(preset("contrib"), seeds=[0], timesteps=512)
+    done = run_grid(grid, tmp_path, workers=1, progress=False)
+    assert {r.algo for r in done} == {
+        "ppo_mask",
+        "ppo_mask_clip",
+        "ppo_mask_adaptive_kl",
+        "ppo_mask_fixed_kl",
+        "ppo_mask_no_clip",
+    }
+    make_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "`sb3_ppo_mask` (sb3_contrib.MaskablePPO) and `mask_clip_0.2` (MaskablePPOClip) produced identical" in report

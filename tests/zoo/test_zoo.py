@@ -15,14 +15,16 @@ pytest.importorskip("rl_zoo3")
 
 from stable_baselines3 import PPO
 
-from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
-from sb3_ppo_variants.zoo import ZOO_KEYS, hyperparams_file
+from sb3_ppo_variants import MaskablePPOAdaptiveKL, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants.registry import BY_KEY
+from sb3_ppo_variants.zoo import MASKED_ENV_ID, ZOO_KEYS, hyperparams_file
 from sb3_ppo_variants.zoo.cli import zoo_arguments
 from sb3_ppo_variants.zoo.hyperparams import (
     MUJOCO_V5,
     OBJECTIVE_KEYS,
     VARIANT_KNOBS,
     paper_entries,
+    tuned_entries,
     variant_entry,
     with_mujoco_v5,
     zoo_ppo_hyperparams,
@@ -131,7 +133,8 @@ def test_yml_files_agree_with_the_zoos_ppo_yml() -> None:
     """Each variant's entry equals the zoo's PPO entry for the env on every non-objective key, so the four files
     agree with each other and with ppo.yml; only the objective's knobs differ."""
     zoo_entries = with_mujoco_v5(zoo_ppo_hyperparams())
-    files = {algo: yaml.safe_load(hyperparams_file(algo).read_text()) for algo in ZOO_KEYS}
+    ppo_family = [algo for algo in ZOO_KEYS if BY_KEY[algo].family.key == "ppo"]
+    files = {algo: yaml.safe_load(hyperparams_file(algo).read_text()) for algo in ppo_family}
     for algo, entries in files.items():
         assert set(entries) == set(zoo_entries), algo
         for env, entry in entries.items():
@@ -144,6 +147,20 @@ def test_yml_files_agree_with_the_zoos_ppo_yml() -> None:
         assert f"{task}-v5" in files["ppo_no_clip"]
     for algo in ["ppo", *ZOO_KEYS]:
         assert yaml.safe_load(hyperparams_file(algo, paper=True).read_text()) == paper_entries(algo)
+    # the families the zoo has no yml for: this package's entries, the objective's knobs on top
+    for algo in set(ZOO_KEYS) - set(ppo_family):
+        assert yaml.safe_load(hyperparams_file(algo).read_text()) == tuned_entries(algo, zoo_entries)
+
+
+@pytest.mark.slow
+def test_masked_train_and_enjoy(tmp_path: Path) -> None:
+    algo = "ppo_mask_adaptive_kl"
+    zoo("train", "--algo", algo, "--env", MASKED_ENV_ID, "-n", "2048", "--seed", "3", "-f", "logs", cwd=tmp_path)
+    zoo("enjoy", "--algo", algo, "--env", MASKED_ENV_ID, "-f", "logs", "--no-render", "-n", "200", cwd=tmp_path)
+    model = MaskablePPOAdaptiveKL.load(tmp_path / "logs" / algo / f"{MASKED_ENV_ID}_1" / f"{MASKED_ENV_ID}.zip")
+    entry = yaml.safe_load(hyperparams_file(algo).read_text())[MASKED_ENV_ID]
+    assert model.num_timesteps >= 2048 and model.n_envs == entry["n_envs"] and model.kl_target == entry["kl_target"]
+    assert model.kl_coef != 1.0  # adapted during training, and saved as adapted
 
 
 def test_non_editable_install_finds_its_yml_files(tmp_path: Path) -> None:
