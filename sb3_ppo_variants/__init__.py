@@ -1,7 +1,8 @@
-"""The four surrogate objectives of Schulman et al. (2017), Table 1, as Stable-Baselines3 and sb3-contrib algorithms."""
+"""The four surrogate objectives of Schulman et al. (2017), Table 1, over SB3 PPO, MaskablePPO and RecurrentPPO."""
 
 from sb3_ppo_variants.base import SurrogatePPO
 from sb3_ppo_variants.maskable import MaskableSurrogatePPO
+from sb3_ppo_variants.recurrent import RecurrentSurrogatePPO
 from sb3_ppo_variants.registry import VARIANTS
 from sb3_ppo_variants.variants import (
     MaskablePPOAdaptiveKL,
@@ -12,6 +13,10 @@ from sb3_ppo_variants.variants import (
     PPOClip,
     PPOFixedKL,
     PPONoClip,
+    RecurrentPPOAdaptiveKL,
+    RecurrentPPOClip,
+    RecurrentPPOFixedKL,
+    RecurrentPPONoClip,
 )
 from sb3_ppo_variants.version import __version__
 
@@ -26,6 +31,11 @@ __all__ = [
     "PPOClip",
     "PPOFixedKL",
     "PPONoClip",
+    "RecurrentPPOAdaptiveKL",
+    "RecurrentPPOClip",
+    "RecurrentPPOFixedKL",
+    "RecurrentPPONoClip",
+    "RecurrentSurrogatePPO",
     "SurrogatePPO",
     "__version__",
 ]

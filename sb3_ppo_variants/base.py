@@ -44,7 +44,7 @@ from sb3_ppo_variants.fast import (
 from sb3_ppo_variants.fast import collect as fast_collect
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
 from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
-from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, PolicyObjective, clip_fraction
+from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, Mean, PolicyObjective, clip_fraction
 from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
@@ -314,6 +314,37 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """π_θ(·|s) of a batch of the rollout's samples, as the family's policy builds it (no gradient is taken)."""
         return self.policy.get_distribution(samples.observations)
 
+    def _real(self, values: th.Tensor, samples: Any) -> th.Tensor:
+        """The values of the minibatch's samples that are rollout steps (all of them; RecurrentPPO pads sequences)."""
+        return values
+
+    def _minibatch_mean(self, samples: Any) -> Mean:
+        """How the minibatch's per-sample terms are averaged (every loss term, the clip fraction, the approximate
+        KL): over all its samples."""
+        return th.mean
+
+    def _advantages(self, samples: Any) -> th.Tensor:
+        """The minibatch's advantages, standardised over the minibatch when ``normalize_advantage`` (SB3 PPO)."""
+        advantages = samples.advantages
+        # Normalization does not make sense if mini batchsize == 1, see GH issue #325
+        if self.normalize_advantage and len(advantages) > 1:
+            advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+        return advantages
+
+    def _value_loss(self, values: th.Tensor, samples: Any, clip_range_vf: float | None) -> th.Tensor:
+        """SB3 PPO's value loss (:func:`~sb3_ppo_variants.objectives.value_loss`)."""
+        return objectives.value_loss(values, samples.old_values, samples.returns, clip_range_vf)
+
+    def _penalty_kl(self, old: Captured, new: Captured, samples: Any) -> th.Tensor:
+        """
+        KL[π_old(·|s_t) ‖ π_θ(·|s_t)] per sample of the minibatch.
+
+        :param old: π_old at the minibatch's samples' positions in the rollout
+        :param new: π_θ of the minibatch, as evaluated
+        :param samples: the minibatch
+        """
+        return kl_divergence(old, new)
+
     # -- The loop -----------------------------------------------------------------------------------------------------
 
     def _excluded_save_params(self) -> list[str]:
@@ -408,10 +439,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
                 approx_kl_divs = []
                 for minibatch, (indices, rollout_data) in enumerate(self._minibatches(kl_coef is not None)):
                     values, log_prob, entropy, new_distribution = self._evaluate(evaluator, rollout_data, kl_coef is not None)
-                    advantages = rollout_data.advantages
-                    # Normalization does not make sense if mini batchsize == 1, see GH issue #325
-                    if self.normalize_advantage and len(advantages) > 1:
-                        advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
+                    # how the family averages per-sample terms (RecurrentPPO: over the real steps of padded sequences)
+                    mean = self._minibatch_mean(rollout_data)
+                    advantages = self._advantages(rollout_data)
 
                     # r_t(θ), one at the first minibatch of an update
                     log_ratio = log_prob - rollout_data.old_log_prob
@@ -424,17 +454,17 @@ class SurrogatePPO(OnPolicyAlgorithm):
                         if old_distribution is None:  # the first minibatch: no gradient step yet, θ is still θ_old
                             old_distribution = self._rollout_distribution()
                         old_selected = select(old_distribution, indices)
-                        kl = kl_divergence(old_selected, new_distribution)
-                    policy = self.objective.loss(ratio, advantages, clip_range, kl_coef, kl)
+                        kl = self._penalty_kl(old_selected, new_distribution, rollout_data)
+                    policy = self.objective.loss(ratio, advantages, clip_range, kl_coef, kl, mean)
                     policy_loss = policy.total
 
                     # Logging: kept as tensors and read once after the update (the finiteness checks, and target_kl's
                     # early stopping, still read one number per minibatch)
                     pg_losses.append(policy.surrogate.detach())
-                    clip_fractions.append(clip_fraction(ratio, clip_fraction_range))
+                    clip_fractions.append(clip_fraction(ratio, clip_fraction_range, mean))
 
                     # Value loss using the TD(gae_lambda) target (SB3's, with its clip_range_vf)
-                    value_loss = objectives.value_loss(values, rollout_data.old_values, rollout_data.returns, clip_range_vf)
+                    value_loss = self._value_loss(values, rollout_data, clip_range_vf)
                     value_losses.append(value_loss.detach())
 
                     # Entropy loss favor exploration
@@ -444,9 +474,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     with th.set_grad_enabled(entropy_in_loss):
                         if entropy is None:
                             # Approximate entropy when no analytical form
-                            entropy_loss = -th.mean(-log_prob)
+                            entropy_loss = -mean(-log_prob)
                         else:
-                            entropy_loss = -th.mean(entropy)
+                            entropy_loss = -mean(entropy)
 
                     entropy_losses.append(entropy_loss.detach())
 
@@ -460,7 +490,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     # the last epoch's values are logged, so only they are computed.
                     if self.target_kl is not None or epoch == self.n_epochs - 1:
                         with th.no_grad():
-                            approx_kl_div = th.mean((th.exp(log_ratio) - 1) - log_ratio)
+                            approx_kl_div = mean((th.exp(log_ratio) - 1) - log_ratio)
                             approx_kl_divs.append(approx_kl_div)
 
                     if self.target_kl is not None and approx_kl_div.item() > 1.5 * self.target_kl:
@@ -611,7 +641,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             if permutation is None:
                 yield None, rollout_data
             else:
-                yield self._minibatch_indices(permutation, minibatch, rollout_data.old_log_prob), rollout_data
+                yield self._minibatch_indices(permutation, minibatch, rollout_data), rollout_data
 
     def _peek_permutation(self) -> np.ndarray:
         """
@@ -623,12 +653,12 @@ class SurrogatePPO(OnPolicyAlgorithm):
         generator.set_state(np.random.get_state())
         return generator.permutation(self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs)
 
-    def _minibatch_indices(self, permutation: np.ndarray, minibatch: int, old_log_prob: th.Tensor) -> th.Tensor:
+    def _minibatch_indices(self, permutation: np.ndarray, minibatch: int, samples: Any) -> th.Tensor:
         """Positions in the rollout of the minibatch's samples; checked against the buffer once per epoch."""
         indices = permutation[minibatch * self.batch_size : (minibatch + 1) * self.batch_size]
         if minibatch == 0:
             expected = self.rollout_buffer.log_probs.reshape(-1)[indices]
-            if not np.array_equal(old_log_prob.cpu().numpy(), expected):
+            if not np.array_equal(self._real(samples.old_log_prob, samples).cpu().numpy(), expected):
                 raise RuntimeError(
                     f"{type(self).__name__}: the rollout buffer ({type(self.rollout_buffer).__name__}) did not sample "
                     "minibatches with np.random.permutation as SB3's RolloutBuffer does, so the KL penalty cannot "

@@ -21,7 +21,7 @@ import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
-from sb3_ppo_variants.benchmark import ALGORITHMS
+from sb3_ppo_variants.benchmark import ALGORITHMS, PPO_FAMILY_ALGORITHMS
 
 #: rl-zoo3's CartPole-v1 PPO settings, with a constant learning rate: they learn CartPole in ~50k steps.
 CARTPOLE_KWARGS: dict[str, Any] = dict(n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, learning_rate=1e-3)
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:
     parser.add_argument("--n-envs", type=int, default=8, help="parallel environments (DummyVecEnv)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--eval-episodes", type=int, default=10)
-    parser.add_argument("--algos", nargs="+", default=list(ALGORITHMS), choices=list(ALGORITHMS))
+    parser.add_argument("--algos", nargs="+", default=PPO_FAMILY_ALGORITHMS, choices=PPO_FAMILY_ALGORITHMS)
     args = parser.parse_args(argv)
     if args.timesteps < 1 or args.n_envs < 1 or args.eval_episodes < 1:
         parser.error("--timesteps, --n-envs and --eval-episodes must be >= 1")

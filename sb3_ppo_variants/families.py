@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sb3_contrib import MaskablePPO
+from sb3_contrib import MaskablePPO, RecurrentPPO
 from stable_baselines3 import PPO
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_ppo_variants.base import SurrogatePPO
 from sb3_ppo_variants.maskable import MaskableSurrogatePPO
+from sb3_ppo_variants.recurrent import RecurrentSurrogatePPO
 
 
 @dataclass(frozen=True)
@@ -59,5 +60,17 @@ MASKABLE_FAMILY = Family(
     ),
 )
 
+RECURRENT_FAMILY = Family(
+    "ppo_lstm",
+    "RecurrentPPO",
+    RecurrentSurrogatePPO,
+    RecurrentPPO,
+    (
+        "import torch as th",
+        "from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy",
+        "from stable_baselines3.common.type_aliases import GymEnv, Schedule",
+    ),
+)
+
 #: Every family, in the order the generated file and the registry list them.
-FAMILIES: tuple[Family, ...] = (PPO_FAMILY, MASKABLE_FAMILY)
+FAMILIES: tuple[Family, ...] = (PPO_FAMILY, MASKABLE_FAMILY, RECURRENT_FAMILY)

@@ -15,6 +15,7 @@ and loads them with SB3's own mechanism. ``python -m sb3_ppo_variants.codegen`` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
@@ -28,7 +29,12 @@ from sb3_ppo_variants.validation import check_float
 DIAGNOSTIC_CLIP_RANGE = 0.2
 
 
-def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None) -> th.Tensor:
+#: How a minibatch's per-sample terms are averaged: ``th.mean`` (SB3 PPO, MaskablePPO), or a mean over the real steps
+#: of padded sequences (RecurrentPPO). The family chooses it.
+Mean = Callable[[th.Tensor], th.Tensor]
+
+
+def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None, mean: Mean = th.mean) -> th.Tensor:
     """
     Negated minibatch mean of the policy surrogate: L^CLIP (eq. 7) or, with ``clip_range=None``, L^CPI (eq. 6).
 
@@ -38,13 +44,14 @@ def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | 
     :param ratio: r_t(θ), shape (batch,)
     :param advantages: Â_t, shape (batch,), already normalised if that is wanted
     :param clip_range: ε, or None for no clipping
+    :param mean: the family's average over the minibatch (:data:`Mean`)
     :return: the scalar loss -Ê_t[L_t(θ)]
     """
     policy_loss_1 = advantages * ratio
     if clip_range is None:
-        return -policy_loss_1.mean()
+        return -mean(policy_loss_1)
     policy_loss_2 = advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range)
-    return -th.min(policy_loss_1, policy_loss_2).mean()
+    return -mean(th.min(policy_loss_1, policy_loss_2))
 
 
 def surrogate_loss_gradient(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None) -> th.Tensor:
@@ -69,10 +76,23 @@ def surrogate_loss_gradient(ratio: th.Tensor, advantages: th.Tensor, clip_range:
     return th.where(policy_loss_1 <= policy_loss_2, policy_loss_1, 0.0) * scale
 
 
+def clipped_values(values: th.Tensor, old_values: th.Tensor, clip_range_vf: float | None) -> th.Tensor:
+    """
+    The values the value loss compares with the returns: V_θ(s_t), each change from the collection-time value clipped
+    to ``clip_range_vf`` when it is set (OpenAI baselines' trick, not in the paper; it depends on the reward scale).
+
+    :param values: V_θ(s_t), shape (batch,)
+    :param old_values: the values at collection time, shape (batch,)
+    :param clip_range_vf: the largest change of a value, or None for no clipping
+    """
+    if clip_range_vf is None:
+        return values
+    return old_values + th.clamp(values - old_values, -clip_range_vf, clip_range_vf)
+
+
 def value_loss(values: th.Tensor, old_values: th.Tensor, returns: th.Tensor, clip_range_vf: float | None) -> th.Tensor:
     """
-    SB3 PPO's value loss: the mean squared error to the TD(λ) returns, with the change of each value clipped to
-    ``clip_range_vf`` when it is set (OpenAI baselines' trick, not in the paper; it depends on the reward scale).
+    SB3 PPO's value loss: the mean squared error of :func:`clipped_values` to the TD(λ) returns.
 
     :param values: V_θ(s_t), shape (batch,)
     :param old_values: the values at collection time, shape (batch,)
@@ -80,11 +100,7 @@ def value_loss(values: th.Tensor, old_values: th.Tensor, returns: th.Tensor, cli
     :param clip_range_vf: the largest change of a value, or None for no clipping
     :return: the scalar loss
     """
-    if clip_range_vf is None:
-        values_pred = values
-    else:
-        values_pred = old_values + th.clamp(values - old_values, -clip_range_vf, clip_range_vf)
-    return F.mse_loss(returns, values_pred)
+    return F.mse_loss(returns, clipped_values(values, old_values, clip_range_vf))
 
 
 def value_loss_gradient(
@@ -104,7 +120,7 @@ def value_loss_gradient(
     return th.where(change.abs() <= clip_range_vf, values_pred - returns, 0.0) * scale
 
 
-def clip_fraction(ratio: th.Tensor, clip_range: float) -> th.Tensor:
+def clip_fraction(ratio: th.Tensor, clip_range: float, mean: Mean = th.mean) -> th.Tensor:
     """
     Fraction of samples whose ratio lies outside [1 - ε, 1 + ε] (SB3's ``train/clip_fraction``).
 
@@ -113,7 +129,7 @@ def clip_fraction(ratio: th.Tensor, clip_range: float) -> th.Tensor:
     :return: the fraction, a 0-d tensor (read it with ``.item()``; the loop reads all of an update's at once)
     """
     with th.no_grad():
-        return th.mean((th.abs(ratio - 1) > clip_range).float())
+        return mean((th.abs(ratio - 1) > clip_range).float())
 
 
 def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float = 1.5, factor: float = 2.0) -> float:
@@ -273,7 +289,13 @@ class PolicyObjective:
         """
 
     def loss(
-        self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None, kl_coef: float | None, kl: th.Tensor | None
+        self,
+        ratio: th.Tensor,
+        advantages: th.Tensor,
+        clip_range: float | None,
+        kl_coef: float | None,
+        kl: th.Tensor | None,
+        mean: Mean = th.mean,
     ) -> PolicyLoss:
         """
         The policy term of a minibatch's loss.
@@ -283,13 +305,15 @@ class PolicyObjective:
         :param clip_range: ε of this update, or None for no clipping
         :param kl_coef: β of this update (:meth:`kl_coef`), or None
         :param kl: KL[π_old(·|s_t) ‖ π_θ(·|s_t)] per sample, (batch,), when ``kl_coef`` is not None
+        :param mean: the family's average over the minibatch (its :meth:`gradient` is that of ``th.mean``, the only
+            average of the families with a closed-form path)
         """
-        surrogate = surrogate_loss(ratio, advantages, clip_range)
+        surrogate = surrogate_loss(ratio, advantages, clip_range, mean)
         if kl_coef is None:
             return PolicyLoss(surrogate, surrogate)
         assert kl is not None
         # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
-        return PolicyLoss(surrogate, surrogate + kl_coef * kl.mean())
+        return PolicyLoss(surrogate, surrogate + kl_coef * mean(kl))
 
     def gradient(
         self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None, kl_coef: float | None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from stable_baselines3.common.base_class import BaseAlgorithm
 
 from sb3_ppo_variants.base import SurrogatePPO
-from sb3_ppo_variants.families import MASKABLE_FAMILY, PPO_FAMILY, Family
+from sb3_ppo_variants.families import MASKABLE_FAMILY, PPO_FAMILY, RECURRENT_FAMILY, Family
 from sb3_ppo_variants.objectives import TABLE1_OBJECTIVES, PolicyObjective
 from sb3_ppo_variants.variants import (
     MaskablePPOAdaptiveKL,
@@ -26,6 +26,10 @@ from sb3_ppo_variants.variants import (
     PPOClip,
     PPOFixedKL,
     PPONoClip,
+    RecurrentPPOAdaptiveKL,
+    RecurrentPPOClip,
+    RecurrentPPOFixedKL,
+    RecurrentPPONoClip,
 )
 
 
@@ -71,6 +75,10 @@ REGISTRY: tuple[Variant, ...] = (
     Variant(MaskablePPOAdaptiveKL, MASKABLE_FAMILY),
     Variant(MaskablePPOFixedKL, MASKABLE_FAMILY),
     Variant(MaskablePPONoClip, MASKABLE_FAMILY),
+    Variant(RecurrentPPOClip, RECURRENT_FAMILY),
+    Variant(RecurrentPPOAdaptiveKL, RECURRENT_FAMILY),
+    Variant(RecurrentPPOFixedKL, RECURRENT_FAMILY),
+    Variant(RecurrentPPONoClip, RECURRENT_FAMILY),
 )
 BY_KEY: dict[str, Variant] = {variant.key: variant for variant in REGISTRY}
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch as th
 from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.type_aliases import GymEnv, Schedule
@@ -20,6 +21,7 @@ from stable_baselines3.common.type_aliases import GymEnv, Schedule
 from sb3_ppo_variants.base import SurrogatePPO
 from sb3_ppo_variants.maskable import MaskableSurrogatePPO
 from sb3_ppo_variants.objectives import AdaptiveKLPenalty, Clipping, FixedKLPenalty, NoClipping
+from sb3_ppo_variants.recurrent import RecurrentSurrogatePPO
 
 
 class PPOClip(SurrogatePPO):
@@ -940,6 +942,457 @@ class MaskablePPONoClip(MaskableSurrogatePPO):
             max_grad_norm=max_grad_norm,
             rollout_buffer_class=rollout_buffer_class,
             rollout_buffer_kwargs=rollout_buffer_kwargs,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+            fast=fast,
+        )
+
+
+class RecurrentPPOClip(RecurrentSurrogatePPO):
+    """
+    RecurrentPPO with the clipped surrogate objective L^CLIP (eq. 7; Table 1, "Clipping").
+
+    With the same arguments and seed it is bit-for-bit identical to the stock algorithm (a test guards it).
+
+    Paper: https://arxiv.org/abs/1707.06347
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or a policy class)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update (the paper's horizon T; the rollout
+        buffer holds n_steps * n_envs samples, which must be greater than 1)
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epochs (the paper's K) when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param clip_range: ε of eq. 7 (paper: 0.1, 0.2, 0.3; best 0.2), or a schedule of the progress remaining (from 1 to
+        0). Must be > 0; ``float('inf')`` clips nothing, which is the no-clip row.
+    :param clip_range_vf: Clipping parameter for the value function (SB3/OpenAI-baselines specific, not in the paper),
+        it can be a function of the current progress remaining. None (default) means no value clipping. IMPORTANT: this
+        clipping depends on the reward scaling.
+    :param normalize_advantage: Whether to normalize the advantage per minibatch (SB3 does, the paper does not say)
+    :param ent_coef: Entropy coefficient for the loss calculation (the paper's c2; 0 in its Table 1 runs)
+    :param vf_coef: Value function coefficient for the loss calculation (the paper's c1)
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE) instead of action noise exploration
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE. Default: -1 (only sample at the
+        beginning of the rollout)
+    :param target_kl: SB3's early stopping, unchanged: stop the epochs of an update as soon as a minibatch's
+        approximate KL exceeds 1.5 * target_kl (checked before that minibatch's step). None (default) disables it. This is
+        *not* the paper's d_targ (``kl_target`` of :class:`PPOAdaptiveKL`), which steers β and stops nothing.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average the
+        reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
+        on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
+        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    """
+
+    objective = Clipping()
+
+    def __init__(
+        self,
+        policy: str | type[RecurrentActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 0.0003,
+        n_steps: int = 128,
+        batch_size: int = 128,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range: float | Schedule = 0.2,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+        fast: bool = False,
+    ):
+        self.objective.check_clip_range(type(self).__name__, clip_range)
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+            fast=fast,
+        )
+
+
+class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
+    """
+    RecurrentPPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
+
+    The loss is L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)], the KL analytic, from the old policy to the new
+    one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
+    updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
+    ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
+    restored with the model, so training continues where it stopped.
+
+    ``kl_target`` (the paper's d_targ) is not SB3's ``target_kl``: d_targ steers β and never stops an update, while
+    ``target_kl`` stops the epochs early when a minibatch's approximate KL exceeds 1.5·target_kl. Both can be used.
+
+    Logs ``train/kl`` (d) and ``train/kl_coef`` (β used in this update).
+
+    Paper: https://arxiv.org/abs/1707.06347
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or a policy class)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update (the paper's horizon T; the rollout
+        buffer holds n_steps * n_envs samples, which must be greater than 1)
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epochs (the paper's K) when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param kl_target: d_targ, the KL per update that β is steered towards (paper: 0.003, 0.01, 0.03; best 0.01). Must
+        be finite and > 0.
+    :param kl_coef: the initial β (paper: 1). Must be finite and >= 0 (with 0, β stays 0: the rule only multiplies).
+    :param kl_tolerance: β changes only when d leaves [kl_target / kl_tolerance, kl_target * kl_tolerance] (paper:
+        1.5). Must be finite and > 1.
+    :param kl_coef_factor: β is multiplied or divided by this (paper: 2). Must be finite and > 1.
+    :param clip_range: optionally also clip the surrogate with this ε, the penalty then acting "in addition to"
+        clipping (Section 4; RLlib's default). None (default): no clipping, as in the paper's Table 1.
+    :param clip_range_vf: Clipping parameter for the value function (SB3/OpenAI-baselines specific, not in the paper),
+        it can be a function of the current progress remaining. None (default) means no value clipping. IMPORTANT: this
+        clipping depends on the reward scaling.
+    :param normalize_advantage: Whether to normalize the advantage per minibatch (SB3 does, the paper does not say)
+    :param ent_coef: Entropy coefficient for the loss calculation (the paper's c2; 0 in its Table 1 runs)
+    :param vf_coef: Value function coefficient for the loss calculation (the paper's c1)
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE) instead of action noise exploration
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE. Default: -1 (only sample at the
+        beginning of the rollout)
+    :param target_kl: SB3's early stopping, unchanged: stop the epochs of an update as soon as a minibatch's
+        approximate KL exceeds 1.5 * target_kl (checked before that minibatch's step). None (default) disables it. This is
+        *not* the paper's d_targ (``kl_target`` of :class:`PPOAdaptiveKL`), which steers β and stops nothing.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average the
+        reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
+        on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
+        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    """
+
+    objective = AdaptiveKLPenalty()
+
+    def __init__(
+        self,
+        policy: str | type[RecurrentActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 0.0003,
+        n_steps: int = 128,
+        batch_size: int = 128,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        kl_target: float = 0.01,
+        kl_coef: float = 1.0,
+        kl_tolerance: float = 1.5,
+        kl_coef_factor: float = 2.0,
+        clip_range: float | Schedule | None = None,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+        fast: bool = False,
+    ):
+        self.objective.check_clip_range(type(self).__name__, clip_range)
+        self.objective.set_knobs(
+            self, kl_target=kl_target, kl_coef=kl_coef, kl_tolerance=kl_tolerance, kl_coef_factor=kl_coef_factor
+        )
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+            fast=fast,
+        )
+
+
+class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
+    """
+    RecurrentPPO with a KL penalty of constant coefficient: L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)] (eq.
+    8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and
+    averaged over the minibatch's states.
+
+    Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
+
+    Paper: https://arxiv.org/abs/1707.06347
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or a policy class)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update (the paper's horizon T; the rollout
+        buffer holds n_steps * n_envs samples, which must be greater than 1)
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epochs (the paper's K) when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param kl_coef: β, the penalty coefficient (paper: 0.3, 1, 3, 10; best 3). Must be finite and >= 0; 0 gives the
+        no-clip objective. Its scale is relative to the advantages', which SB3 normalises per minibatch by default.
+    :param clip_range: optionally also clip the surrogate with this ε, the penalty then acting "in addition to"
+        clipping (Section 4; RLlib's default). None (default): no clipping, as in the paper's Table 1.
+    :param clip_range_vf: Clipping parameter for the value function (SB3/OpenAI-baselines specific, not in the paper),
+        it can be a function of the current progress remaining. None (default) means no value clipping. IMPORTANT: this
+        clipping depends on the reward scaling.
+    :param normalize_advantage: Whether to normalize the advantage per minibatch (SB3 does, the paper does not say)
+    :param ent_coef: Entropy coefficient for the loss calculation (the paper's c2; 0 in its Table 1 runs)
+    :param vf_coef: Value function coefficient for the loss calculation (the paper's c1)
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE) instead of action noise exploration
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE. Default: -1 (only sample at the
+        beginning of the rollout)
+    :param target_kl: SB3's early stopping, unchanged: stop the epochs of an update as soon as a minibatch's
+        approximate KL exceeds 1.5 * target_kl (checked before that minibatch's step). None (default) disables it. This is
+        *not* the paper's d_targ (``kl_target`` of :class:`PPOAdaptiveKL`), which steers β and stops nothing.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average the
+        reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
+        on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
+        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    """
+
+    objective = FixedKLPenalty()
+
+    def __init__(
+        self,
+        policy: str | type[RecurrentActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 0.0003,
+        n_steps: int = 128,
+        batch_size: int = 128,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        kl_coef: float = 1.0,
+        clip_range: float | Schedule | None = None,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+        fast: bool = False,
+    ):
+        self.objective.check_clip_range(type(self).__name__, clip_range)
+        self.objective.set_knobs(self, kl_coef=kl_coef)
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=clip_range,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
+            target_kl=target_kl,
+            stats_window_size=stats_window_size,
+            tensorboard_log=tensorboard_log,
+            policy_kwargs=policy_kwargs,
+            verbose=verbose,
+            seed=seed,
+            device=device,
+            _init_setup_model=_init_setup_model,
+            fast=fast,
+        )
+
+
+class RecurrentPPONoClip(RecurrentSurrogatePPO):
+    """
+    RecurrentPPO with the plain importance-sampled surrogate L^CPI = r_t(θ)·Â_t (eq. 6; Table 1, "No clipping or
+    penalty"): nothing keeps the policy close to the one that collected the data. The paper's baseline, which scored
+    -0.39 (worse than a random policy on HalfCheetah).
+
+    ``train/clip_fraction`` is still logged, as a diagnostic: the fraction of ratios outside [0.8, 1.2], i.e. what
+    PPO-Clip with ε = 0.2 would have clipped.
+
+    Paper: https://arxiv.org/abs/1707.06347
+
+    :param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or a policy class)
+    :param env: The environment to learn from (if registered in Gym, can be str)
+    :param learning_rate: The learning rate, it can be a function of the current progress remaining (from 1 to 0)
+    :param n_steps: The number of steps to run for each environment per update (the paper's horizon T; the rollout
+        buffer holds n_steps * n_envs samples, which must be greater than 1)
+    :param batch_size: Minibatch size
+    :param n_epochs: Number of epochs (the paper's K) when optimizing the surrogate loss
+    :param gamma: Discount factor
+    :param gae_lambda: Factor for trade-off of bias vs variance for Generalized Advantage Estimator
+    :param clip_range_vf: Clipping parameter for the value function (SB3/OpenAI-baselines specific, not in the paper),
+        it can be a function of the current progress remaining. None (default) means no value clipping. IMPORTANT: this
+        clipping depends on the reward scaling.
+    :param normalize_advantage: Whether to normalize the advantage per minibatch (SB3 does, the paper does not say)
+    :param ent_coef: Entropy coefficient for the loss calculation (the paper's c2; 0 in its Table 1 runs)
+    :param vf_coef: Value function coefficient for the loss calculation (the paper's c1)
+    :param max_grad_norm: The maximum value for the gradient clipping
+    :param use_sde: Whether to use generalized State Dependent Exploration (gSDE) instead of action noise exploration
+    :param sde_sample_freq: Sample a new noise matrix every n steps when using gSDE. Default: -1 (only sample at the
+        beginning of the rollout)
+    :param target_kl: SB3's early stopping, unchanged: stop the epochs of an update as soon as a minibatch's
+        approximate KL exceeds 1.5 * target_kl (checked before that minibatch's step). None (default) disables it. This is
+        *not* the paper's d_targ (``kl_target`` of :class:`PPOAdaptiveKL`), which steers β and stops nothing.
+    :param stats_window_size: Window size for the rollout logging, specifying the number of episodes to average the
+        reported success rate, mean episode length, and mean reward over
+    :param tensorboard_log: the log location for tensorboard (if None, no logging)
+    :param policy_kwargs: additional arguments to be passed to the policy on creation
+    :param verbose: Verbosity level: 0 for no output, 1 for info messages (such as device or wrappers used), 2 for
+        debug messages
+    :param seed: Seed for the pseudo random generators
+    :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
+        on the GPU if possible.
+    :param _init_setup_model: Whether or not to build the network at the creation of the instance
+    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
+        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    """
+
+    objective = NoClipping()
+
+    def __init__(
+        self,
+        policy: str | type[RecurrentActorCriticPolicy],
+        env: GymEnv | str,
+        learning_rate: float | Schedule = 0.0003,
+        n_steps: int = 128,
+        batch_size: int = 128,
+        n_epochs: int = 10,
+        gamma: float = 0.99,
+        gae_lambda: float = 0.95,
+        clip_range_vf: float | Schedule | None = None,
+        normalize_advantage: bool = True,
+        ent_coef: float = 0.0,
+        vf_coef: float = 0.5,
+        max_grad_norm: float = 0.5,
+        use_sde: bool = False,
+        sde_sample_freq: int = -1,
+        target_kl: float | None = None,
+        stats_window_size: int = 100,
+        tensorboard_log: str | None = None,
+        policy_kwargs: dict[str, Any] | None = None,
+        verbose: int = 0,
+        seed: int | None = None,
+        device: th.device | str = "auto",
+        _init_setup_model: bool = True,
+        fast: bool = False,
+    ):
+        super().__init__(
+            policy,
+            env,
+            learning_rate=learning_rate,
+            n_steps=n_steps,
+            batch_size=batch_size,
+            n_epochs=n_epochs,
+            gamma=gamma,
+            gae_lambda=gae_lambda,
+            clip_range=None,
+            clip_range_vf=clip_range_vf,
+            normalize_advantage=normalize_advantage,
+            ent_coef=ent_coef,
+            vf_coef=vf_coef,
+            max_grad_norm=max_grad_norm,
+            use_sde=use_sde,
+            sde_sample_freq=sde_sample_freq,
             target_kl=target_kl,
             stats_window_size=stats_window_size,
             tensorboard_log=tensorboard_log,

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from sb3_ppo_variants.benchmark import ALGORITHMS, STOCK
-from sb3_ppo_variants.envs import MASKED_ENV_ID
+from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,15 @@ CONTRIB_SETTINGS = [
     Setting("mask_fixed_kl_3", "ppo_mask_fixed_kl", {"kl_coef": 3.0}),
     Setting("sb3_ppo_mask", "ppo_mask", {}),
 ]
-SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS + CONTRIB_SETTINGS}
+#: The RecurrentPPO family against stock RecurrentPPO (the ``contrib_lstm`` preset).
+CONTRIB_LSTM_SETTINGS = [
+    Setting("lstm_no_clip", "ppo_lstm_no_clip", {}),
+    Setting("lstm_clip_0.2", "ppo_lstm_clip", {"clip_range": 0.2}),
+    Setting("lstm_adaptive_kl_0.01", "ppo_lstm_adaptive_kl", {"kl_target": 0.01}),
+    Setting("lstm_fixed_kl_3", "ppo_lstm_fixed_kl", {"kl_coef": 3.0}),
+    Setting("sb3_ppo_lstm", "ppo_lstm", {}),
+]
+SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS + CONTRIB_SETTINGS + CONTRIB_LSTM_SETTINGS}
 
 #: The seven MuJoCo tasks of Table 1, in today's gymnasium versions.
 TABLE1_ENVS = [
@@ -141,6 +149,9 @@ def preset(name: str) -> Grid:
       Pendulum-v1, 2 seeds, 20k steps.
     - ``contrib``: the MaskablePPO family's four objectives and stock MaskablePPO on sb3-contrib's masked identity
       env (:data:`~sb3_ppo_variants.envs.MASKED_ENV_ID`), 3 seeds, 20k steps.
+    - ``contrib_lstm``: the RecurrentPPO family's four objectives and stock RecurrentPPO on CartPole without
+      velocities (:data:`~sb3_ppo_variants.envs.NO_VELOCITY_ENV_ID`), 3 seeds, 100k steps, the zoo's RecurrentPPO
+      hyperparameters for it (without its observation normalisation).
 
     :param name: one of :data:`PRESETS`
     :return: the grid
@@ -153,10 +164,21 @@ def preset(name: str) -> Grid:
     if name == "contrib":
         hyperparams = {"n_steps": 256, "batch_size": 64, "n_epochs": 4, "learning_rate": 1e-3}
         return Grid(CONTRIB_SETTINGS, [MASKED_ENV_ID], [0, 1, 2], 20_000, hyperparams=hyperparams)
+    if name == "contrib_lstm":
+        lstm_hyperparams: dict[str, Any] = {
+            "n_steps": 32,
+            "batch_size": 256,
+            "n_epochs": 20,
+            "learning_rate": 1e-3,
+            "gae_lambda": 0.8,
+            "gamma": 0.98,
+            "policy_kwargs": {"ortho_init": False, "lstm_hidden_size": 64, "net_arch": {"pi": [64], "vf": [64]}},
+        }
+        return Grid(CONTRIB_LSTM_SETTINGS, [NO_VELOCITY_ENV_ID], [0, 1, 2], 100_000, n_envs=8, hyperparams=lstm_hyperparams)
     raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")
 
 
-PRESETS = ("table1", "quick", "contrib")
+PRESETS = ("table1", "quick", "contrib", "contrib_lstm")
 
 
 def load_grid(path: str | Path) -> Grid:

@@ -34,6 +34,7 @@ REFERENCE = "sb3_ppo"
 PARITY_PAIRS = (
     ("sb3_ppo", "clip_0.2", "stable_baselines3.PPO", "PPOClip"),
     ("sb3_ppo_mask", "mask_clip_0.2", "sb3_contrib.MaskablePPO", "MaskablePPOClip"),
+    ("sb3_ppo_lstm", "lstm_clip_0.2", "sb3_contrib.RecurrentPPO", "RecurrentPPOClip"),
 )
 LAST_EPISODES = 100
 RANDOM_EPISODES = 100

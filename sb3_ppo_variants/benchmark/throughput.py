@@ -25,7 +25,7 @@ import stable_baselines3
 import torch as th
 from stable_baselines3.common.env_util import make_vec_env
 
-from sb3_ppo_variants.benchmark import ALGORITHMS
+from sb3_ppo_variants.benchmark import ALGORITHMS, PPO_FAMILY_ALGORITHMS
 from sb3_ppo_variants.benchmark.io import atomic_write_json
 from sb3_ppo_variants.version import __version__
 
@@ -111,7 +111,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--env", nargs="+", default=["HalfCheetah-v5", "CartPole-v1"], help="environment ids")
     parser.add_argument("--n-envs", nargs="+", type=int, default=[1], help="numbers of parallel envs (DummyVecEnv)")
     parser.add_argument(
-        "--algos", nargs="+", default=list(ALGORITHMS), choices=list(ALGORITHMS), help="algorithms; ppo is always run"
+        "--algos",
+        nargs="+",
+        default=PPO_FAMILY_ALGORITHMS,
+        choices=PPO_FAMILY_ALGORITHMS,
+        help="algorithms; ppo is always run",
     )
     parser.add_argument(
         "--modes",

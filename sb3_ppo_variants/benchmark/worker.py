@@ -73,7 +73,10 @@ def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> R
     check_pin(pin, software, out)
     register_envs()
     env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
-    model = ALGORITHMS[spec.algo]("MlpPolicy", env, seed=spec.seed, device="cpu", **spec.kwargs)
+    algorithm = ALGORITHMS[spec.algo]
+    # the family's MLP policy: RecurrentPPO's is an LSTM one
+    policy = "MlpLstmPolicy" if "MlpLstmPolicy" in algorithm.policy_aliases else "MlpPolicy"
+    model = algorithm(policy, env, seed=spec.seed, device="cpu", **spec.kwargs)
     recorder = EpisodeRecorder()
     start = time.perf_counter()
     model.learn(spec.timesteps, callback=recorder)

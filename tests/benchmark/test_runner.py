@@ -106,3 +106,15 @@ def test_the_contrib_preset_runs_the_masked_family_beside_stock_maskable_ppo(tmp
     make_report(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert "`sb3_ppo_mask` (sb3_contrib.MaskablePPO) and `mask_clip_0.2` (MaskablePPOClip) produced identical" in report
+
+
+def test_the_contrib_lstm_preset_runs_the_recurrent_family_beside_stock_recurrent_ppo(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.grid import preset, select
+
+    settings = ["lstm_clip_0.2", "lstm_adaptive_kl_0.01", "sb3_ppo_lstm"]
+    grid = select(preset("contrib_lstm"), settings=settings, seeds=[0], timesteps=512)
+    done = run_grid(grid, tmp_path, workers=1, progress=False)
+    assert {r.algo for r in done} == {"ppo_lstm", "ppo_lstm_clip", "ppo_lstm_adaptive_kl"}
+    make_report(tmp_path)
+    report = (tmp_path / "report.md").read_text()
+    assert "`sb3_ppo_lstm` (sb3_contrib.RecurrentPPO) and `lstm_clip_0.2` (RecurrentPPOClip) produced identical" in report

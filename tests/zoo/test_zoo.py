@@ -15,14 +15,16 @@ pytest.importorskip("rl_zoo3")
 
 from stable_baselines3 import PPO
 
-from sb3_ppo_variants import MaskablePPOAdaptiveKL, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
+from sb3_ppo_variants import MaskablePPOAdaptiveKL, PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip, RecurrentPPOFixedKL
 from sb3_ppo_variants.registry import BY_KEY
 from sb3_ppo_variants.zoo import MASKED_ENV_ID, ZOO_KEYS, hyperparams_file
 from sb3_ppo_variants.zoo.cli import zoo_arguments
 from sb3_ppo_variants.zoo.hyperparams import (
     MUJOCO_V5,
     OBJECTIVE_KEYS,
+    PAPER_FAMILIES,
     VARIANT_KNOBS,
+    ZOO_FAMILIES,
     paper_entries,
     tuned_entries,
     variant_entry,
@@ -145,11 +147,30 @@ def test_yml_files_agree_with_the_zoos_ppo_yml() -> None:
     assert files["ppo_clip"] == {env: e for env, e in zoo_entries.items()}  # PPOClip is PPO: the very same file
     for task in MUJOCO_V5:
         assert f"{task}-v5" in files["ppo_no_clip"]
-    for algo in ["ppo", *ZOO_KEYS]:
+    for algo in ["ppo", *(key for key in ZOO_KEYS if BY_KEY[key].family.key in PAPER_FAMILIES)]:
         assert yaml.safe_load(hyperparams_file(algo, paper=True).read_text()) == paper_entries(algo)
-    # the families the zoo has no yml for: this package's entries, the objective's knobs on top
+    # the other families: from the zoo's yml of the family where it has one, else this package's entries
     for algo in set(ZOO_KEYS) - set(ppo_family):
-        assert yaml.safe_load(hyperparams_file(algo).read_text()) == tuned_entries(algo, zoo_entries)
+        entries = yaml.safe_load(hyperparams_file(algo).read_text())
+        assert entries == tuned_entries(algo)
+        family = BY_KEY[algo].family.key
+        if family in ZOO_FAMILIES:
+            stock = with_mujoco_v5(zoo_ppo_hyperparams(family))
+            assert set(entries) == set(stock)
+            for env, entry in entries.items():
+                shared = {k: v for k, v in entry.items() if k not in OBJECTIVE_KEYS}
+                assert shared == {k: v for k, v in stock[env].items() if k not in OBJECTIVE_KEYS}, (algo, env)
+
+
+@pytest.mark.slow
+def test_recurrent_train_and_enjoy(tmp_path: Path) -> None:
+    algo, env = "ppo_lstm_fixed_kl", "CartPoleNoVel-v1"
+    zoo("train", "--algo", algo, "--env", env, "-n", "1024", "--seed", "3", "-f", "logs", cwd=tmp_path)
+    zoo("enjoy", "--algo", algo, "--env", env, "-f", "logs", "--no-render", "-n", "200", cwd=tmp_path)
+    model = RecurrentPPOFixedKL.load(tmp_path / "logs" / algo / f"{env}_1" / f"{env}.zip")
+    entry = yaml.safe_load(hyperparams_file(algo).read_text())[env]
+    assert model.num_timesteps >= 1024 and model.n_steps == entry["n_steps"] == 32 and model.kl_coef == 3.0
+    assert model.clip_range is None  # the KL rows do not clip, whatever the zoo's ppo_lstm entry says
 
 
 @pytest.mark.slow
