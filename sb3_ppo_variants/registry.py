@@ -2,10 +2,10 @@
 the tests all read: each preset class with its family (:mod:`sb3_ppo_variants.families`) and its objective
 (:mod:`sb3_ppo_variants.objectives`).
 
-Adding an objective means its :class:`~sb3_ppo_variants.objectives.PolicyObjective` subclass, its place in
-:data:`~sb3_ppo_variants.objectives.TABLE1_OBJECTIVES` (or a list of its own), ``python -m sb3_ppo_variants.codegen``
-to write its preset class per family, and its line here per family; the zoo keys, yml files, Optuna samplers,
-benchmark algorithms, report families and test lists follow.
+Adding an objective means its :class:`~sb3_ppo_variants.objectives.PolicyObjective` subclass and its place in
+:data:`~sb3_ppo_variants.objectives.TABLE1_OBJECTIVES`, then ``python -m sb3_ppo_variants.codegen`` (its preset class
+per family) and ``python -m sb3_ppo_variants.zoo.hyperparams`` (its yml files), and its classes among the package's
+exports; the registry, zoo keys, Optuna samplers, benchmark algorithms and test lists follow.
 """
 
 from __future__ import annotations
@@ -14,23 +14,10 @@ from dataclasses import dataclass
 
 from stable_baselines3.common.base_class import BaseAlgorithm
 
+from sb3_ppo_variants import variants
 from sb3_ppo_variants.base import SurrogatePPO
-from sb3_ppo_variants.families import MASKABLE_FAMILY, PPO_FAMILY, RECURRENT_FAMILY, Family
+from sb3_ppo_variants.families import FAMILIES, Family
 from sb3_ppo_variants.objectives import TABLE1_OBJECTIVES, PolicyObjective
-from sb3_ppo_variants.variants import (
-    MaskablePPOAdaptiveKL,
-    MaskablePPOClip,
-    MaskablePPOFixedKL,
-    MaskablePPONoClip,
-    PPOAdaptiveKL,
-    PPOClip,
-    PPOFixedKL,
-    PPONoClip,
-    RecurrentPPOAdaptiveKL,
-    RecurrentPPOClip,
-    RecurrentPPOFixedKL,
-    RecurrentPPONoClip,
-)
 
 
 @dataclass(frozen=True)
@@ -66,19 +53,11 @@ class Variant:
         return self.objective.penalised
 
 
-REGISTRY: tuple[Variant, ...] = (
-    Variant(PPOClip, PPO_FAMILY),
-    Variant(PPOAdaptiveKL, PPO_FAMILY),
-    Variant(PPOFixedKL, PPO_FAMILY),
-    Variant(PPONoClip, PPO_FAMILY),
-    Variant(MaskablePPOClip, MASKABLE_FAMILY),
-    Variant(MaskablePPOAdaptiveKL, MASKABLE_FAMILY),
-    Variant(MaskablePPOFixedKL, MASKABLE_FAMILY),
-    Variant(MaskablePPONoClip, MASKABLE_FAMILY),
-    Variant(RecurrentPPOClip, RECURRENT_FAMILY),
-    Variant(RecurrentPPOAdaptiveKL, RECURRENT_FAMILY),
-    Variant(RecurrentPPOFixedKL, RECURRENT_FAMILY),
-    Variant(RecurrentPPONoClip, RECURRENT_FAMILY),
+#: Every family with every Table 1 objective: the preset classes that ``codegen`` wrote, family by family.
+REGISTRY: tuple[Variant, ...] = tuple(
+    Variant(getattr(variants, family.prefix + objective.class_suffix), family)
+    for family in FAMILIES
+    for objective in TABLE1_OBJECTIVES
 )
 BY_KEY: dict[str, Variant] = {variant.key: variant for variant in REGISTRY}
 
