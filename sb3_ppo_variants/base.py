@@ -179,8 +179,10 @@ class SurrogatePPO(OnPolicyAlgorithm):
         spaces.MultiDiscrete,
         spaces.MultiBinary,
     )
-    #: whether ``fast=True`` has a fast path in this family (where it has none, the exact path runs, as documented)
-    family_has_fast_path: ClassVar[bool] = True
+    #: whether the fast path's lean collection and evaluators (:mod:`sb3_ppo_variants.fast`) serve this family; where
+    #: they do not (the sb3-contrib families: masks, LSTM states), ``fast=True`` keeps the family's own collection and
+    #: evaluation and trains with fused Adam and autograd
+    family_has_lean_path: ClassVar[bool] = True
     clip_range: Schedule | None
     clip_range_vf: Schedule | None
 
@@ -294,9 +296,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
             self.clip_range_vf = FloatSchedule(self.clip_range_vf)
 
     @property
-    def _fast_path(self) -> bool:
-        """Whether this model runs the fast path: ``fast=True`` in a family that has one."""
-        return self.fast and self.family_has_fast_path
+    def _lean_path(self) -> bool:
+        """Whether this model collects and evaluates on the fast path's lean code: ``fast=True`` where it serves."""
+        return self.fast and self.family_has_lean_path
 
     # -- What a family changes ----------------------------------------------------------------------------------------
 
@@ -374,7 +376,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         :return: True if function returned with at least `n_rollout_steps` collected, False if callback terminated
             rollout prematurely.
         """
-        if not self._fast_path or not is_sb3_buffer(rollout_buffer):
+        if not self._lean_path or not is_sb3_buffer(rollout_buffer):
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
         with no_distribution_checks():
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
@@ -393,13 +395,19 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         How the update evaluates the policy and steps the optimizer: (evaluator, optimizer step).
 
-        - exact (``fast=False``): None (the policy's own methods, autograd) and the optimizer's ``step``;
+        - exact (``fast=False``): None (the family's evaluation through the policy's own methods, autograd) and the
+          optimizer's ``step``;
+        - fast, in a family without the lean path (:attr:`family_has_lean_path`): the family's own evaluation with
+          autograd, and fused Adam;
         - fast, for the policies :func:`~sb3_ppo_variants.fast.analytic_reason` accepts: closed-form gradients on
           flat copies of the parameters, written back into the policy and its optimizer when the block ends;
         - fast, otherwise: the lean or the policy's own evaluation with autograd, and fused Adam.
         """
-        if not self._fast_path:
+        if not self.fast:
             yield None, self.policy.optimizer.step
+        elif not self.family_has_lean_path:
+            with fused_adam(self.policy.optimizer):
+                yield None, fused_adam_step(self.policy.optimizer)
         elif analytic_reason(self.policy) is None:
             evaluator = AnalyticEvaluator(self.policy)
             try:

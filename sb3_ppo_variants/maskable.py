@@ -10,7 +10,6 @@ MultiDiscrete and MultiBinary masks apply per sub-space, whose KLs add up. ``lea
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar, TypeVar
 
 import numpy as np
@@ -28,8 +27,10 @@ from sb3_ppo_variants.base import SurrogatePPO, params_doc
 
 SelfMaskableSurrogatePPO = TypeVar("SelfMaskableSurrogatePPO", bound="MaskableSurrogatePPO")
 
-MASKABLE_FAST_DOC = """:param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so),
-        whose numerics are sb3-contrib's MaskablePPO's bit for bit. The fast path's evaluators do not pass action masks."""
+MASKABLE_FAST_DOC = """:param fast: Opt-in fast path: in this family, MaskablePPO's own collection and masked evaluation with
+        autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
+        :mod:`sb3_ppo_variants.fast` do not handle masks yet). Results match the default path up to float rounding,
+        not bit for bit. False (default): bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics."""
 
 
 class MaskableSurrogatePPO(SurrogatePPO):
@@ -53,7 +54,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
         spaces.MultiDiscrete,
         spaces.MultiBinary,
     )
-    family_has_fast_path = False
+    family_has_lean_path = False
 
     def __init__(
         self,
@@ -83,12 +84,6 @@ class MaskableSurrogatePPO(SurrogatePPO):
         _init_setup_model: bool = True,
         fast: bool = False,
     ):
-        if fast is True:
-            warnings.warn(
-                f"{type(self).__name__}: fast=True has no fast path in the MaskablePPO family yet; the default path "
-                "runs (MaskablePPO's numerics)",
-                stacklevel=2,
-            )
         super().__init__(
             policy,  # type: ignore[arg-type]
             env,

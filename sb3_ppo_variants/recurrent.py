@@ -19,7 +19,6 @@ What the family changes, and nothing else:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any, ClassVar
 
 import numpy as np
@@ -36,8 +35,10 @@ from sb3_ppo_variants.base import SurrogatePPO, params_doc
 from sb3_ppo_variants.kl import Captured, capture, kl_divergence, select
 from sb3_ppo_variants.objectives import Mean, clipped_values
 
-RECURRENT_FAST_DOC = """:param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so),
-        whose numerics are sb3-contrib's RecurrentPPO's bit for bit."""
+RECURRENT_FAST_DOC = """:param fast: Opt-in fast path: in this family, RecurrentPPO's own collection and sequence evaluation
+        with autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
+        :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float
+        rounding, not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics."""
 
 
 class RecurrentSurrogatePPO(SurrogatePPO):
@@ -56,7 +57,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = RecurrentPPO.policy_aliases
-    family_has_fast_path = False
+    family_has_lean_path = False
 
     def __init__(
         self,
@@ -86,12 +87,6 @@ class RecurrentSurrogatePPO(SurrogatePPO):
         _init_setup_model: bool = True,
         fast: bool = False,
     ):
-        if fast is True:
-            warnings.warn(
-                f"{type(self).__name__}: fast=True has no fast path in the RecurrentPPO family yet; the default path "
-                "runs (RecurrentPPO's numerics)",
-                stacklevel=2,
-            )
         self._last_lstm_states: Any = None
         super().__init__(
             policy,

@@ -548,8 +548,10 @@ class MaskablePPOClip(MaskableSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's MaskablePPO's bit for bit. The fast path's evaluators do not pass action masks.
+    :param fast: Opt-in fast path: in this family, MaskablePPO's own collection and masked evaluation with autograd,
+        and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
+        not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
+        bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
     """
 
     objective = Clipping()
@@ -668,8 +670,10 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's MaskablePPO's bit for bit. The fast path's evaluators do not pass action masks.
+    :param fast: Opt-in fast path: in this family, MaskablePPO's own collection and masked evaluation with autograd,
+        and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
+        not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
+        bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
     """
 
     objective = AdaptiveKLPenalty()
@@ -784,8 +788,10 @@ class MaskablePPOFixedKL(MaskableSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's MaskablePPO's bit for bit. The fast path's evaluators do not pass action masks.
+    :param fast: Opt-in fast path: in this family, MaskablePPO's own collection and masked evaluation with autograd,
+        and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
+        not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
+        bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
     """
 
     objective = FixedKLPenalty()
@@ -892,8 +898,10 @@ class MaskablePPONoClip(MaskableSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's MaskablePPO's bit for bit. The fast path's evaluators do not pass action masks.
+    :param fast: Opt-in fast path: in this family, MaskablePPO's own collection and masked evaluation with autograd,
+        and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
+        not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
+        bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
     """
 
     objective = NoClipping()
@@ -996,8 +1004,10 @@ class RecurrentPPOClip(RecurrentSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    :param fast: Opt-in fast path: in this family, RecurrentPPO's own collection and sequence evaluation with
+        autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
+        :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
+        not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
     """
 
     objective = Clipping()
@@ -1117,8 +1127,10 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    :param fast: Opt-in fast path: in this family, RecurrentPPO's own collection and sequence evaluation with
+        autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
+        :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
+        not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
     """
 
     objective = AdaptiveKLPenalty()
@@ -1234,8 +1246,10 @@ class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    :param fast: Opt-in fast path: in this family, RecurrentPPO's own collection and sequence evaluation with
+        autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
+        :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
+        not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
     """
 
     objective = FixedKLPenalty()
@@ -1343,8 +1357,10 @@ class RecurrentPPONoClip(RecurrentSurrogatePPO):
     :param device: Device (cpu, cuda, ...) on which the code should be run. Setting it to auto, the code will be run
         on the GPU if possible.
     :param _init_setup_model: Whether or not to build the network at the creation of the instance
-    :param fast: Not available in this family yet: ``fast=True`` runs the default path (a warning says so), whose
-        numerics are sb3-contrib's RecurrentPPO's bit for bit.
+    :param fast: Opt-in fast path: in this family, RecurrentPPO's own collection and sequence evaluation with
+        autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
+        :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
+        not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
     """
 
     objective = NoClipping()
