@@ -130,11 +130,13 @@ def _check_common_args(
     vf_coef: Any,
     max_grad_norm: Any,
     target_kl: Any,
+    whole_rollout_batch: bool,
 ) -> None:
     check_float_or_schedule("learning_rate", learning_rate, allow_zero=True)
     check_int("n_steps", n_steps, low=1)
     # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440).
-    check_int("batch_size", batch_size, low=2 if normalize_advantage else 1)
+    if batch_size is not None or not whole_rollout_batch:
+        check_int("batch_size", batch_size, low=2 if normalize_advantage else 1)
     check_int("n_epochs", n_epochs, low=1)
     check_float("gamma", gamma, low=0.0, high=1.0)
     check_float("gae_lambda", gae_lambda, low=0.0, high=1.0)
@@ -183,6 +185,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
     #: they do not (the sb3-contrib families: masks, LSTM states), ``fast=True`` keeps the family's own collection and
     #: evaluation and trains with fused Adam and autograd
     family_has_lean_path: ClassVar[bool] = True
+    #: whether ``batch_size=None`` (the whole rollout as one minibatch) is accepted, as sb3-contrib's algorithms do
+    family_accepts_batch_size_none: ClassVar[bool] = False
     clip_range: Schedule | None
     clip_range_vf: Schedule | None
 
@@ -232,6 +236,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             vf_coef,
             max_grad_norm,
             target_kl,
+            self.family_accepts_batch_size_none,
         )
         if clip_range is not None:
             # SB3 does not check it; 0 or a negative ε would freeze or invert the policy update.
@@ -266,7 +271,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     f"`n_steps * n_envs` must be greater than 1 when `normalize_advantage=True`, "
                     f"got n_steps={self.n_steps} and n_envs={self.env.num_envs}"
                 )
-            if buffer_size % batch_size > 0:
+            if batch_size is not None and buffer_size % batch_size > 0:
                 warnings.warn(
                     f"You have specified a mini-batch size of {batch_size},"
                     f" but because the `RolloutBuffer` is of size `n_steps * n_envs = {buffer_size}`,"
@@ -626,7 +631,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         order, so no random number is drawn.
         """
         buffer_size = self.rollout_buffer.buffer_size * self.rollout_buffer.n_envs
-        chunk = max(self.batch_size, 1024)  # bounded, for image observations
+        chunk = max(self.batch_size or 0, 1024)  # bounded, for image observations
         chunks = []
         with th.no_grad():
             for start in range(0, buffer_size, chunk):
@@ -663,7 +668,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     def _minibatch_indices(self, permutation: np.ndarray, minibatch: int, samples: Any) -> th.Tensor:
         """Positions in the rollout of the minibatch's samples; checked against the buffer once per epoch."""
-        indices = permutation[minibatch * self.batch_size : (minibatch + 1) * self.batch_size]
+        size = self.batch_size or len(permutation)  # None: the whole rollout in one minibatch (sb3-contrib's families)
+        indices = permutation[minibatch * size : (minibatch + 1) * size]
         if minibatch == 0:
             expected = self.rollout_buffer.log_probs.reshape(-1)[indices]
             if not np.array_equal(self._real(samples.old_log_prob, samples).cpu().numpy(), expected):

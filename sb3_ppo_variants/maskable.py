@@ -55,6 +55,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
         spaces.MultiBinary,
     )
     family_has_lean_path = False
+    family_accepts_batch_size_none = True
 
     def __init__(
         self,
@@ -62,7 +63,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
         env: GymEnv | str,
         learning_rate: float | Schedule = 3e-4,
         n_steps: int = 2048,
-        batch_size: int = 64,
+        batch_size: int | None = 64,
         n_epochs: int = 10,
         gamma: float = 0.99,
         gae_lambda: float = 0.95,
@@ -89,7 +90,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
             env,
             learning_rate=learning_rate,
             n_steps=n_steps,
-            batch_size=batch_size,
+            batch_size=batch_size,  # type: ignore[arg-type]  # None: the whole rollout (family_accepts_batch_size_none)
             n_epochs=n_epochs,
             gamma=gamma,
             gae_lambda=gae_lambda,

@@ -58,6 +58,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = RecurrentPPO.policy_aliases
     family_has_lean_path = False
+    family_accepts_batch_size_none = True
 
     def __init__(
         self,
@@ -65,7 +66,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
         env: GymEnv | str,
         learning_rate: float | Schedule = 3e-4,
         n_steps: int = 128,
-        batch_size: int = 128,
+        batch_size: int | None = 128,
         n_epochs: int = 10,
         gamma: float = 0.99,
         gae_lambda: float = 0.95,
@@ -93,7 +94,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
             env,
             learning_rate=learning_rate,
             n_steps=n_steps,
-            batch_size=batch_size,
+            batch_size=batch_size,  # type: ignore[arg-type]  # None: the whole rollout (family_accepts_batch_size_none)
             n_epochs=n_epochs,
             gamma=gamma,
             gae_lambda=gae_lambda,

@@ -64,6 +64,7 @@ CASES: list[tuple[str, str, int, dict[str, Any], dict[str, Any]]] = [
     ("schedules", "multidiscrete", 2, {"clip_range": lambda p: 0.1 + 0.2 * p, "learning_rate": lambda p: 1e-3 * p}, {}),
     ("clip_range_vf", "discrete", 1, {"clip_range_vf": 0.1, "ent_coef": 0.01}, {}),
     ("without_masking", "discrete", 1, {}, {"use_masking": False}),
+    ("whole_rollout_batch", "multidiscrete", 2, {"batch_size": None}, {}),
 ]
 
 
@@ -72,7 +73,7 @@ def _train(
 ) -> Any:
     policy = "MultiInputPolicy" if env == "dict" else "MlpPolicy"
     vec_env = make_vec_env(ENVS[env], n_envs=n_envs, seed=seed)
-    return cls(policy, vec_env, seed=seed, **BUDGET, **kwargs).learn(timesteps, **learn)
+    return cls(policy, vec_env, seed=seed, **{**BUDGET, **kwargs}).learn(timesteps, **learn)
 
 
 @pytest.mark.parametrize("name, env, n_envs, kwargs, learn", CASES, ids=[c[0] for c in CASES])
@@ -186,3 +187,8 @@ def test_every_maskable_class_runs_and_logs(cls: type) -> None:
     model = _train(cls, "multidiscrete", 2, {}, {})
     assert model.num_timesteps >= TIMESTEPS
     assert all(th.isfinite(p).all() for p in model.policy.parameters())
+
+
+def test_a_kl_variant_with_the_whole_rollout_as_one_minibatch() -> None:
+    model = _train(MaskablePPOAdaptiveKL, "discrete", 2, {"batch_size": None, "kl_target": 1e-9}, {})
+    assert model.batch_size is None and model.kl_coef == 2.0 ** (TIMESTEPS // (2 * BUDGET["n_steps"]))

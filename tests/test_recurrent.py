@@ -48,6 +48,7 @@ CASES: list[tuple[str, str, int, dict[str, Any]]] = [
     ("no_critic_lstm", "box", 1, {"policy_kwargs": {**SMALL_LSTM, "enable_critic_lstm": False}}),
     ("target_kl", "discrete", 1, {"target_kl": 1e-5, "learning_rate": 3e-3}),
     ("clip_range_vf", "box", 2, {"clip_range_vf": 0.1, "ent_coef": 0.01}),
+    ("whole_rollout_batch", "discrete", 2, {"batch_size": None}),
 ]
 
 
@@ -210,3 +211,9 @@ def test_the_kl_variants_learn_cartpole_without_velocities(cls: type) -> None:
     mean_return, _ = evaluate_policy(model, env, n_eval_episodes=10)
     # a uniformly random policy scores about 22
     assert mean_return > 100
+
+
+def test_a_kl_variant_with_the_whole_rollout_as_one_minibatch() -> None:
+    # batch_size=None, as RecurrentPPO accepts it: the penalty still pairs each step with its rollout position
+    model = _train(RecurrentPPOAdaptiveKL, "discrete", 2, {"batch_size": None, "kl_target": 1e-9})
+    assert model.batch_size is None and model.kl_coef == 2.0 ** (TIMESTEPS // (2 * BUDGET["n_steps"]))
