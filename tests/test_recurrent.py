@@ -216,4 +216,5 @@ def test_the_kl_variants_learn_cartpole_without_velocities(cls: type) -> None:
 def test_a_kl_variant_with_the_whole_rollout_as_one_minibatch() -> None:
     # batch_size=None, as RecurrentPPO accepts it: the penalty still pairs each step with its rollout position
     model = _train(RecurrentPPOAdaptiveKL, "discrete", 2, {"batch_size": None, "kl_target": 1e-9})
-    assert model.batch_size is None and model.kl_coef == 2.0 ** (TIMESTEPS // (2 * BUDGET["n_steps"]))
+    updates = model._n_updates // model.n_epochs
+    assert model.batch_size is None and updates == 2 and model.kl_coef == 2.0**updates
