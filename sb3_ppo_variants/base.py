@@ -109,14 +109,6 @@ def params_doc(exclude: tuple[str, ...] = ()) -> str:
     return "\n".join(kept).lstrip()
 
 
-def with_common_params_doc(cls: type[SelfSurrogatePPO]) -> type[SelfSurrogatePPO]:
-    """Fill ``{common_params}`` in a variant's docstring with :data:`COMMON_PARAMS_DOC`, so the 24 shared
-    ``:param`` lines are written once and cannot drift apart between the four classes."""
-    if cls.__doc__:
-        cls.__doc__ = cls.__doc__.replace("{common_params}", COMMON_PARAMS_DOC)
-    return cls
-
-
 def _check_common_args(
     learning_rate: Any,
     n_steps: Any,
@@ -149,7 +141,6 @@ def _check_common_args(
         check_float("target_kl", target_kl, low=0.0, low_inclusive=False)
 
 
-@with_common_params_doc
 class SurrogatePPO(OnPolicyAlgorithm):
     """
     SB3 PPO's training loop with the policy-surrogate term of Schulman et al. (2017), Table 1, made pluggable.
@@ -161,7 +152,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     Paper: https://arxiv.org/abs/1707.06347
 
-    {common_params}
+    {params}
     :param clip_range: ε of the clipped surrogate (eq. 7), or a schedule of the progress remaining; None for the
         unclipped surrogate (eq. 6). ``float('inf')`` clips nothing and equals None.
     """
@@ -292,6 +283,21 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
         if _init_setup_model:
             self._setup_model()
+
+    def _setup_stock_model(self, stock_setup: Callable[[Any], None]) -> None:
+        """
+        Run a family's stock ``_setup_model`` (its policy check, buffers, LSTM states), which wraps ε in a schedule
+        unconditionally: the objective's ε may be None (no clipping), so the stock code sees a placeholder and None is
+        put back.
+
+        :param stock_setup: the stock algorithm's ``_setup_model``, as a function of the model
+        """
+        epsilon = self.clip_range
+        if epsilon is None:
+            self.clip_range = 0.2  # type: ignore[assignment]
+        stock_setup(self)
+        if epsilon is None:
+            self.clip_range = None
 
     def _setup_model(self) -> None:
         super()._setup_model()
@@ -719,3 +725,6 @@ class SurrogatePPO(OnPolicyAlgorithm):
             reset_num_timesteps=reset_num_timesteps,
             progress_bar=progress_bar,
         )
+
+
+SurrogatePPO.__doc__ = (SurrogatePPO.__doc__ or "").replace("{params}", params_doc())

@@ -116,14 +116,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
         )
 
     def _setup_model(self) -> None:
-        epsilon = self.clip_range
-        # MaskablePPO's own setup (its policy check, its masked buffers) wraps ε in a schedule unconditionally; the
-        # objective's ε may be None (no clipping), so it sees a placeholder and None is put back.
-        if epsilon is None:
-            self.clip_range = 0.2  # type: ignore[assignment]
-        MaskablePPO._setup_model(self)  # type: ignore[arg-type]
-        if epsilon is None:
-            self.clip_range = None
+        self._setup_stock_model(MaskablePPO._setup_model)  # its policy check, its masked buffers
 
     def collect_rollouts(
         self,

@@ -120,14 +120,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
         )
 
     def _setup_model(self) -> None:
-        epsilon = self.clip_range
-        # RecurrentPPO's own setup (its policy, LSTM states and recurrent buffers) wraps ε in a schedule
-        # unconditionally; the objective's ε may be None (no clipping), so it sees a placeholder and None is put back.
-        if epsilon is None:
-            self.clip_range = 0.2  # type: ignore[assignment]
-        RecurrentPPO._setup_model(self)  # type: ignore[arg-type]
-        if epsilon is None:
-            self.clip_range = None
+        self._setup_stock_model(RecurrentPPO._setup_model)  # its policy, LSTM states and recurrent buffers
 
     def _excluded_save_params(self) -> list[str]:
         return [*super()._excluded_save_params(), "_last_lstm_states"]

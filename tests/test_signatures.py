@@ -40,7 +40,7 @@ def test_the_base_class_has_sb3_ppos_arguments_and_defaults() -> None:
 @pytest.mark.parametrize("cls", [SurrogatePPO, *(v.cls for v in REGISTRY)], ids=lambda c: c.__name__)
 def test_docstring_documents_every_argument(cls: type) -> None:
     doc = cls.__doc__ or ""
-    assert "{common_params}" not in doc
+    assert "{params}" not in doc
     for name in _parameters(cls):
         assert f":param {name}:" in doc, f"{cls.__name__} does not document {name}"
 
