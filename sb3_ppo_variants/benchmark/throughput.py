@@ -106,6 +106,40 @@ def format_table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def readme_table(results: list[dict[str, Any]]) -> str:
+    """
+    The README's table of a throughput JSON: per configuration and algorithm its speed, the median over repeats of
+    its per-repeat speed-up over stock PPO (PPO's wall time / its wall time in the same repeat), their range, and its
+    share of the env-only rate.
+
+    :param results: the ``results`` of a file written by ``--out``
+    :return: the Markdown table
+    """
+    lines = [
+        "| env | n_envs | algorithm | steps/s | speed-up vs SB3 PPO (median) | per-repeat range | share of env-only rate |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for config in results:
+        reference = config["algos"]["ppo"]["seconds"]
+        for algo, row in config["algos"].items():
+            speedups = [ppo / own for ppo, own in zip(reference, row["seconds"], strict=True)]
+            base = algo.removesuffix(FAST)
+            name = (
+                "SB3 `PPO`"
+                if algo == "ppo"
+                else f"`{ALGORITHMS[base].__name__}`" + (" `fast=True`" if algo.endswith(FAST) else "")
+            )
+            median = f"{statistics.median(speedups):.2f}×"  # noqa: RUF001 (the sign the README uses)
+            lines.append(
+                f"| {config['env']} | {config['n_envs']} | {name} | {row['steps_per_second']:.0f} | "
+                + (f"**{median}**" if algo.endswith(FAST) else median)
+                + " | "
+                + ("" if algo == "ppo" else f"{min(speedups):.2f}–{max(speedups):.2f}")  # noqa: RUF001
+                + f" | {row['fraction_of_env_only']:.1%} |"
+            )
+    return "\n".join(lines)
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", nargs="+", default=["HalfCheetah-v5", "CartPole-v1"], help="environment ids")
@@ -129,6 +163,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--torch-threads", type=int, default=1, help="torch.set_num_threads (1: one core per run)")
     parser.add_argument("--out", default=None, help="JSON file to write (atomically, after each configuration)")
+    parser.add_argument("--table", default=None, help="print the README's table of this JSON file and measure nothing")
     args = parser.parse_args(argv)
     if args.timesteps < 1 or args.repeats < 1 or any(n < 1 for n in args.n_envs):
         parser.error("--timesteps, --repeats and --n-envs must be >= 1")
@@ -146,6 +181,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     args = parse_args(argv)
+    if args.table:
+        import json
+
+        with open(args.table) as handle:
+            stored: list[dict[str, Any]] = json.load(handle)["results"]
+        print(readme_table(stored))
+        return stored
     th.set_num_threads(args.torch_threads)
     meta = {
         "command": " ".join(["python -m sb3_ppo_variants.benchmark.throughput", *(sys.argv[1:] if argv is None else argv)]),
