@@ -223,6 +223,10 @@ def load_grid(path: str | Path) -> Grid:
     )
 
 
+#: The suffix of a setting's row on the opt-in fast path.
+FAST_SUFFIX = "_fast"
+
+
 def fast_setting(setting: Setting) -> Setting:
     """
     The same setting on the opt-in fast path, under its own name.
@@ -232,7 +236,12 @@ def fast_setting(setting: Setting) -> Setting:
     """
     if setting.kwargs.get("fast"):
         return setting
-    return Setting(f"{setting.name}_fast", setting.algo, {**setting.kwargs, "fast": True}, setting.paper_score)
+    return Setting(setting.name + FAST_SUFFIX, setting.algo, {**setting.kwargs, "fast": True}, setting.paper_score)
+
+
+def known_setting(name: str) -> Setting | None:
+    """A preset's setting by its name, its fast-path row (``<name>_fast``) included, or None."""
+    return SETTINGS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name.removesuffix(FAST_SUFFIX))
 
 
 def select(

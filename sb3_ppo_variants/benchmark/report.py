@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from sb3_ppo_variants.benchmark.grid import SETTINGS_BY_NAME
+from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
@@ -109,7 +109,7 @@ def aggregate(normalized: dict[str, dict[str, list[float]]], seed: int = 0) -> l
     )
     result = []
     for setting, matrix in matrices.items():
-        known = SETTINGS_BY_NAME.get(setting)
+        known = known_setting(setting)  # a fast row has its exact setting's paper score
         # Resampling one run per env always gives the same sample: report no interval rather than a zero-width one.
         has_ci = matrix.shape[0] > 1
         result.append(
@@ -361,7 +361,7 @@ def _markdown(
     command: str | None,
 ) -> str:
     envs = sorted(raw)
-    settings = sorted({r.setting for r in runs}, key=lambda s: (s not in SETTINGS_BY_NAME, s))
+    settings = sorted({r.setting for r in runs}, key=lambda s: (known_setting(s) is None, s))
     seeds = sorted({r.seed for r in runs})
     out = [
         "# Table 1 benchmark report",

@@ -71,3 +71,14 @@ def test_aggregate_ci_needs_two_seeds_and_incomplete_settings_are_named() -> Non
     assert incomplete_settings(normalized) == {"y": ["B"]}
     (single,) = aggregate({"A": {"x": [0.5]}, "B": {"x": [1.0]}})
     assert single.mean_ci is None and single.iqm_ci is None  # one run per env: no bootstrap interval
+
+
+def test_a_fast_row_carries_its_settings_paper_score() -> None:
+    from sb3_ppo_variants.benchmark.report import aggregate
+
+    normalized = {
+        "A": {"clip_0.2_fast": [0.5, 1.0], "sb3_ppo": [0.4, 0.9]},
+        "B": {"clip_0.2_fast": [0.2, 0.4], "sb3_ppo": [0.1, 0.3]},
+    }
+    papers = {a.setting: a.paper for a in aggregate(normalized)}
+    assert papers == {"clip_0.2_fast": 0.82, "sb3_ppo": None}
