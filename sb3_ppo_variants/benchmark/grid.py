@@ -23,12 +23,15 @@ class Setting:
     :param algo: a key of :data:`~sb3_ppo_variants.benchmark.ALGORITHMS`
     :param kwargs: constructor arguments on top of the grid's shared ``hyperparams``
     :param paper_score: the paper's Table 1 average normalized score for this setting, if it has one
+    :param normalize: wrap the training env in SB3's ``VecNormalize`` with these arguments (e.g. ``{"norm_reward":
+        False, "clip_obs": 5.0}``); None: no wrapper. Episode returns are recorded before it, so scores stay raw.
     """
 
     name: str
     algo: str
     kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
     paper_score: float | None = None
+    normalize: dict[str, Any] | None = field(default=None, hash=False)
 
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
@@ -93,12 +96,17 @@ class RunSpec:
     seed: int
     timesteps: int
     n_envs: int
+    #: ``VecNormalize``'s arguments, or None for no wrapper (:attr:`Setting.normalize`)
+    normalize: dict[str, Any] | None = field(default=None, hash=False)
 
     @property
     def config_hash(self) -> str:
-        """A short hash of everything that changes the run's numbers besides env, seed and budget."""
-        config = json.dumps({"algo": self.algo, "kwargs": self.kwargs, "n_envs": self.n_envs}, sort_keys=True)
-        return hashlib.sha256(config.encode()).hexdigest()[:10]
+        """A short hash of everything that changes the run's numbers besides env, seed and budget (a run without a
+        wrapper hashes as before wrappers existed, so stored grids keep their keys)."""
+        config: dict[str, Any] = {"algo": self.algo, "kwargs": self.kwargs, "n_envs": self.n_envs}
+        if self.normalize is not None:
+            config["normalize"] = self.normalize
+        return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
 
     @property
     def key(self) -> str:
@@ -132,7 +140,7 @@ class Grid:
     def runs(self) -> list[RunSpec]:
         """Every run, seed-major so that a partial grid covers all settings and envs early."""
         return [
-            RunSpec(s.name, s.algo, {**self.hyperparams, **s.kwargs}, env, seed, self.timesteps, self.n_envs)
+            RunSpec(s.name, s.algo, {**self.hyperparams, **s.kwargs}, env, seed, self.timesteps, self.n_envs, s.normalize)
             for seed in self.seeds
             for env in self.envs
             for s in self.settings
@@ -187,6 +195,7 @@ def load_grid(path: str | Path) -> Grid:
 
         settings:                      # a list of Table 1 names, or a mapping name -> {algo, kwargs}
           my_clip: {algo: ppo_clip, kwargs: {clip_range: 0.25}}
+          my_kl: {algo: ppo_adaptive_kl, normalize: {norm_reward: false, clip_obs: 5.0}}   # VecNormalize
           adaptive_kl_0.01: {}          # a Table 1 setting by its name
         envs: [CartPole-v1]
         seeds: [0, 1, 2]
@@ -212,7 +221,16 @@ def load_grid(path: str | Path) -> Grid:
                 raise ValueError(f"{path}: setting {name!r} is not a Table 1 setting; give its algo and kwargs")
             settings.append(SETTINGS_BY_NAME[name])
         else:
-            settings.append(Setting(name, spec["algo"], dict(spec.get("kwargs") or {}), spec.get("paper_score")))
+            normalize = spec.get("normalize")
+            settings.append(
+                Setting(
+                    name,
+                    spec["algo"],
+                    dict(spec.get("kwargs") or {}),
+                    spec.get("paper_score"),
+                    None if normalize is None else dict(normalize),
+                )
+            )
     return Grid(
         settings,
         list(data["envs"]),
@@ -236,7 +254,9 @@ def fast_setting(setting: Setting) -> Setting:
     """
     if setting.kwargs.get("fast"):
         return setting
-    return Setting(setting.name + FAST_SUFFIX, setting.algo, {**setting.kwargs, "fast": True}, setting.paper_score)
+    return Setting(
+        setting.name + FAST_SUFFIX, setting.algo, {**setting.kwargs, "fast": True}, setting.paper_score, setting.normalize
+    )
 
 
 def known_setting(name: str) -> Setting | None:

@@ -15,6 +15,7 @@ import numpy as np
 import torch as th
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.grid import RunSpec
@@ -73,6 +74,9 @@ def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> R
     check_pin(pin, software, out)
     register_envs()
     env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
+    if spec.normalize is not None:
+        # after the Monitor wrappers: the recorded episode returns are the env's own
+        env = VecNormalize(env, **spec.normalize)
     algorithm = ALGORITHMS[spec.algo]
     # the family's MLP policy: RecurrentPPO's is an LSTM one
     policy = "MlpLstmPolicy" if "MlpLstmPolicy" in algorithm.policy_aliases else "MlpPolicy"

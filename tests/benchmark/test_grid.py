@@ -72,3 +72,50 @@ def test_bad_grid_file(tmp_path: Path) -> None:
     path.write_text("settings: [clip_0.2]\nenvs: [CartPole-v1]\n")
     with pytest.raises(ValueError, match="missing"):
         load_grid(path)
+
+
+def test_stored_grids_keep_their_keys() -> None:
+    """A run without a wrapper hashes as before wrappers existed: the committed 1M and 300k stores still match their
+    presets, so a resumed grid skips what is stored."""
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    root = Path(__file__).resolve().parents[2] / "results"
+    for folder, grid in [
+        ("table1_1m", select(preset("table1"), fast=True)),
+        (
+            "table1",
+            select(preset("table1"), ["no_clip", "clip_0.2", "adaptive_kl_0.01", "fixed_kl_3", "sb3_ppo"], timesteps=300_000),
+        ),
+    ]:
+        stored = ResultsStore(root / folder).finished_keys()
+        assert stored and stored <= {run.key for run in grid.runs()}, folder
+
+
+NORMALIZED_GRID_YML = """
+settings:
+  plain: {algo: ppo_clip}
+  normalized: {algo: ppo_clip, normalize: {norm_reward: true, clip_obs: 5.0}}
+envs: [Pendulum-v1]
+seeds: [0]
+timesteps: 600
+hyperparams: {n_steps: 200, batch_size: 50, n_epochs: 1}
+"""
+
+
+def test_a_setting_with_vec_normalize(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.runner import run_grid
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    (tmp_path / "grid.yml").write_text(NORMALIZED_GRID_YML)
+    grid = load_grid(tmp_path / "grid.yml")
+    plain, normalized = grid.runs()
+    assert plain.normalize is None and normalized.normalize == {"norm_reward": True, "clip_obs": 5.0}
+    assert plain.config_hash != normalized.config_hash
+    run_grid(grid, tmp_path / "out", workers=1, progress=False)
+    runs = {r.setting: r for r in ResultsStore(tmp_path / "out").runs()}
+    # the wrapper changed what the policy saw...
+    assert runs["plain"].episodes != runs["normalized"].episodes
+    # ...and the recorded returns are the env's own: Pendulum's 200-step episodes score about -1900 to -100, while
+    # normalised rewards would sum to a few units
+    for run in runs.values():
+        assert all(-2000 < r < -100 for _, r, _ in run.episodes), run.setting
