@@ -81,3 +81,27 @@ def assert_params_differ(a: BaseAlgorithm, b: BaseAlgorithm) -> None:
 def small_kwargs() -> dict[str, Any]:
     """A budget that makes several updates in well under a second."""
     return dict(n_steps=64, batch_size=32, n_epochs=2, seed=0, device="cpu")
+
+
+#: The train/ keys SB3 PPO (and MaskablePPO, RecurrentPPO) log after every update.
+SB3_TRAIN_KEYS = {
+    "train/entropy_loss",
+    "train/policy_gradient_loss",
+    "train/value_loss",
+    "train/approx_kl",
+    "train/clip_fraction",
+    "train/loss",
+    "train/explained_variance",
+    "train/n_updates",
+    "train/learning_rate",
+}
+
+
+def logged_keys(model: BaseAlgorithm, timesteps: int) -> set[str]:
+    """The keys an update of ``model`` records (train() again on the last rollout, before a dump clears them)."""
+    from stable_baselines3.common.logger import configure
+
+    model.set_logger(configure(None, ["csv"]))
+    model.learn(timesteps)
+    model.train()
+    return set(model.logger.name_to_value)

@@ -26,7 +26,7 @@ from sb3_ppo_variants import (
 )
 from sb3_ppo_variants.kl import capture, kl_divergence
 from sb3_ppo_variants.registry import REGISTRY
-from tests.conftest import assert_params_differ, assert_same_params
+from tests.conftest import SB3_TRAIN_KEYS, assert_params_differ, assert_same_params, logged_keys
 
 BUDGET = dict(n_steps=64, batch_size=32, n_epochs=3, device="cpu")
 TIMESTEPS = 3 * 64
@@ -193,3 +193,12 @@ def test_a_kl_variant_with_the_whole_rollout_as_one_minibatch() -> None:
     model = _train(MaskablePPOAdaptiveKL, "discrete", 2, {"batch_size": None, "kl_target": 1e-9}, {})
     updates = model._n_updates // model.n_epochs
     assert model.batch_size is None and updates == 2 and model.kl_coef == 2.0**updates
+
+
+CLIP_CLASS, KL_CLASS, POLICY, LOG_ENV = MaskablePPOClip, MaskablePPOAdaptiveKL, "MlpPolicy", ENVS["discrete"]
+
+
+def test_the_logged_keys_are_the_stock_algorithms_plus_the_kl() -> None:
+    for cls, extra in [(CLIP_CLASS, {"train/clip_range"}), (KL_CLASS, {"train/kl", "train/kl_coef"})]:
+        model = cls(POLICY, make_vec_env(LOG_ENV, n_envs=2, seed=0), seed=0, **BUDGET)
+        assert logged_keys(model, 2 * BUDGET["n_steps"]) >= SB3_TRAIN_KEYS | extra, cls.__name__

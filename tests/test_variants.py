@@ -16,21 +16,10 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_ppo_variants import VARIANTS, PPOAdaptiveKL, PPOClip
 from sb3_ppo_variants.registry import REGISTRY
-from tests.conftest import ACTION_SPACE_ENVS, dict_obs_env, image_env, params_of
+from tests.conftest import ACTION_SPACE_ENVS, SB3_TRAIN_KEYS, dict_obs_env, image_env, params_of
 
 ALL = [variant.cls for variant in REGISTRY if variant.family.key == "ppo"]
 KL_CLASSES = [variant.cls for variant in REGISTRY if variant.family.key == "ppo" and variant.penalised]
-SB3_TRAIN_KEYS = {
-    "train/entropy_loss",
-    "train/policy_gradient_loss",
-    "train/value_loss",
-    "train/approx_kl",
-    "train/clip_fraction",
-    "train/loss",
-    "train/explained_variance",
-    "train/n_updates",
-    "train/learning_rate",
-}
 
 
 def test_public_api() -> None:
