@@ -62,7 +62,7 @@ def software_section(runs: list[RunResult], pin: dict[str, str] | None) -> list[
     """The report's Markdown section on what its runs ran on: the folder's pin (if given), one column per software
     group, the runs outside the largest group, and the code versions with their run counts."""
     groups = software_groups(runs)
-    out = ["## Software", ""]
+    out = ["", "## Software", ""]  # after the Markdown before it, a blank line first
     if pin is not None:
         out += [
             "Pinned to (`constraints.txt`): "
