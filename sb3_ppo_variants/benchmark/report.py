@@ -104,9 +104,16 @@ def aggregate(normalized: dict[str, dict[str, list[float]]], seed: int = 0) -> l
     def both(x: np.ndarray) -> np.ndarray:
         return np.array([metrics.aggregate_mean(x), metrics.aggregate_iqm(x)])
 
-    points, intervals = rly.get_interval_estimates(
-        matrices, both, reps=BOOTSTRAP_REPS, random_state=np.random.RandomState(seed)
-    )
+    # rliable's StratifiedBootstrap draws its resamples from numpy's global generator (np.random.choice), not from
+    # the random_state it is given: seed the global generator for the call, and give it back as it was.
+    saved = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        points, intervals = rly.get_interval_estimates(
+            matrices, both, reps=BOOTSTRAP_REPS, random_state=np.random.RandomState(seed)
+        )
+    finally:
+        np.random.set_state(saved)
     result = []
     for setting, matrix in matrices.items():
         known = known_setting(setting)  # a fast row has its exact setting's paper score

@@ -82,3 +82,20 @@ def test_a_fast_row_carries_its_settings_paper_score() -> None:
     }
     papers = {a.setting: a.paper for a in aggregate(normalized)}
     assert papers == {"clip_0.2_fast": 0.82, "sb3_ppo": None}
+
+
+def test_the_bootstrap_cis_are_reproducible_and_leave_numpys_generator_alone() -> None:
+    import numpy as np
+
+    from sb3_ppo_variants.benchmark.report import aggregate
+
+    rng = np.random.default_rng(0)
+    normalized = {env: {s: list(rng.random(3)) for s in ("x", "y")} for env in ("A", "B", "C")}
+    np.random.seed(1)
+    first = [(a.mean_ci, a.iqm_ci) for a in aggregate(normalized)]
+    after = np.random.random()
+    np.random.seed(2)  # another state of the global generator, which rliable's resampling reads
+    assert [(a.mean_ci, a.iqm_ci) for a in aggregate(normalized)] == first
+    np.random.seed(1)
+    aggregate(normalized)
+    assert np.random.random() == after  # the caller's generator is where it was
