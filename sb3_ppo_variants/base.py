@@ -45,7 +45,7 @@ from sb3_ppo_variants.fast import collect as fast_collect
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
 from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, Mean, PolicyObjective, clip_fraction
-from sb3_ppo_variants.validation import check_float, check_float_or_schedule, check_int
+from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_float, check_float_or_schedule, check_int
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
 
@@ -126,14 +126,15 @@ def _check_common_args(
 ) -> None:
     check_float_or_schedule("learning_rate", learning_rate, allow_zero=True)
     check_int("n_steps", n_steps, low=1)
-    # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440).
+    # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440). SB3 PPO
+    # asserts it, and clip_range_vf > 0 below: their range errors are also AssertionErrors.
     if batch_size is not None or not whole_rollout_batch:
-        check_int("batch_size", batch_size, low=2 if normalize_advantage else 1)
+        check_int("batch_size", batch_size, low=2 if normalize_advantage else 1, error=AssertionCompatibleValueError)
     check_int("n_epochs", n_epochs, low=1)
     check_float("gamma", gamma, low=0.0, high=1.0)
     check_float("gae_lambda", gae_lambda, low=0.0, high=1.0)
     if clip_range_vf is not None:
-        check_float_or_schedule("clip_range_vf", clip_range_vf, allow_inf=True)
+        check_float_or_schedule("clip_range_vf", clip_range_vf, allow_inf=True, error=AssertionCompatibleValueError)
     check_float("ent_coef", ent_coef)
     check_float("vf_coef", vf_coef, low=0.0)
     check_float("max_grad_norm", max_grad_norm, low=0.0, low_inclusive=False, allow_inf=True)
@@ -258,7 +259,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if self.env is not None:
             buffer_size = self.env.num_envs * self.n_steps
             if normalize_advantage and buffer_size <= 1:
-                raise ValueError(
+                # SB3 PPO asserts it
+                raise AssertionCompatibleValueError(
                     f"`n_steps * n_envs` must be greater than 1 when `normalize_advantage=True`, "
                     f"got n_steps={self.n_steps} and n_envs={self.env.num_envs}"
                 )
@@ -387,7 +389,11 @@ class SurrogatePPO(OnPolicyAlgorithm):
         :return: True if function returned with at least `n_rollout_steps` collected, False if callback terminated
             rollout prematurely.
         """
-        if not self._lean_path or not is_sb3_buffer(rollout_buffer):
+        if (
+            not self._lean_path
+            or not is_sb3_buffer(rollout_buffer)
+            or fast_collect.collection_reason(self.policy) is not None
+        ):
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
         with no_distribution_checks():
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)

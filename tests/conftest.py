@@ -22,9 +22,32 @@ from stable_baselines3.common.envs import (
 # Small MLPs run fastest on one thread, and two pytest-xdist workers on two cores must not oversubscribe them.
 th.set_num_threads(1)
 
+
+class MatrixActionEnv(gym.Env):
+    """Box actions of shape (2, 2), as SB3's ``tests/test_spaces.py`` has them: the reward is minus the distance of
+    the action to the observation, seen as a 2x2 matrix."""
+
+    observation_space = spaces.Box(-1, 1, (4,), dtype=np.float32)
+    action_space = spaces.Box(-1, 1, (2, 2), dtype=np.float32)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        super().reset(seed=seed)
+        self._t = 0
+        self._obs = self.np_random.uniform(-1, 1, size=4).astype(np.float32)
+        return self._obs, {}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        assert action.shape == (2, 2), f"the env got an action of shape {action.shape}"
+        reward = -float(np.abs(action - self._obs.reshape(2, 2)).sum())
+        self._t += 1
+        self._obs = self.np_random.uniform(-1, 1, size=4).astype(np.float32)
+        return self._obs, reward, False, self._t >= 20, {}
+
+
 #: One small environment per action space the algorithms support.
 ACTION_SPACE_ENVS: dict[str, Callable[[], gym.Env]] = {
     "box": lambda: IdentityEnvBox(ep_length=20),
+    "box_2x2": MatrixActionEnv,
     "discrete": lambda: IdentityEnv(dim=3, ep_length=20),
     "multidiscrete": lambda: IdentityEnvMultiDiscrete(dim=3, ep_length=20),
     "multibinary": lambda: IdentityEnvMultiBinary(dim=3, ep_length=20),

@@ -7,6 +7,7 @@ from typing import Any
 
 import gymnasium as gym
 import pytest
+from sb3_contrib.common.envs import InvalidActionEnvDiscrete
 
 from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip
 from sb3_ppo_variants.registry import REGISTRY
@@ -89,3 +90,31 @@ def test_boundary_values_are_accepted() -> None:
     PPOAdaptiveKL("MlpPolicy", ExplodingEnv(), kl_coef=0, kl_target=1e-6, n_steps=8, batch_size=8)
     PPONoClip("MlpPolicy", ExplodingEnv(), n_steps=8, batch_size=1, normalize_advantage=False)
     PPOClip("MlpPolicy", ExplodingEnv(), learning_rate=0.0, n_steps=8, batch_size=8)  # SB3 accepts a frozen policy
+
+
+#: The arguments the stock algorithms check with ``assert`` (SB3 PPO: batch_size > 1 with advantage normalisation,
+#: n_steps * n_envs > 1 likewise, clip_range_vf > 0; MaskablePPO and RecurrentPPO: clip_range_vf > 0), with values
+#: the stock algorithm refuses.
+STOCK_ASSERTED: list[tuple[str, dict[str, Any]]] = [
+    ("ppo", dict(batch_size=1)),
+    ("ppo", dict(n_steps=1)),
+    ("ppo", dict(clip_range_vf=-0.2)),
+    ("ppo", dict(clip_range_vf=math.nan)),
+    ("ppo_mask", dict(clip_range_vf=-0.2)),
+    ("ppo_lstm", dict(clip_range_vf=-0.2)),
+]
+
+
+@pytest.mark.parametrize(("family", "kwargs"), STOCK_ASSERTED, ids=lambda x: str(x))
+def test_arguments_the_stock_algorithm_asserts_fail_as_it_does(family: str, kwargs: dict[str, Any]) -> None:
+    """Code written for SB3 catches AssertionError there: our clear ValueError is also one."""
+    variants = [variant for variant in REGISTRY if variant.family.key == family]
+    env = InvalidActionEnvDiscrete(dim=4, n_invalid_actions=1) if family == "ppo_mask" else "CartPole-v1"
+    policy = "MlpLstmPolicy" if family == "ppo_lstm" else "MlpPolicy"
+    with pytest.raises(AssertionError):
+        variants[0].stock(policy, env, **kwargs)
+    for variant in variants:
+        with pytest.raises(AssertionError) as caught:
+            variant.cls(policy, env, **kwargs)
+        assert isinstance(caught.value, ValueError)
+        assert f"`{next(iter(kwargs))}`" in str(caught.value) or "n_steps" in str(caught.value)

@@ -7,6 +7,11 @@ and log-probabilities of the whole rollout are computed afterwards in a few batc
 change during a rollout, so these are the numbers SB3 computes step by step, up to float rounding of the batched
 matrix products.
 
+A policy class that overrides a method SB3's collection calls and this one does not (:data:`BYPASSED`, e.g. SB3's
+``tests/test_gae.py`` overrides ``forward`` to fix the values) is collected by SB3's own code instead
+(:func:`collection_reason`): the fast path never silently ignores a user's method. The evaluator's own fallbacks
+cover ``get_distribution``, ``evaluate_actions`` and ``predict_values``.
+
 Everything else happens as in SB3, in the same order: gSDE noise resampling, action clipping or unscaling, callbacks
 (``update_locals`` then ``on_step``, whose False stops training), the episode-info buffer, timeout bootstrapping
 (GitHub issue #633 of SB3), and GAE. Callbacks see the same local variables except the per-step ``values`` and
@@ -22,6 +27,7 @@ import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import DictRolloutBuffer, RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
@@ -34,6 +40,22 @@ if TYPE_CHECKING:
 
 #: Rows per batched pass over a rollout: bounded so that image observations do not need gigabytes at once.
 CHUNK = 1024
+
+#: The policy methods that SB3's ``collect_rollouts`` calls and this collection does not: it samples the action
+#: without ``policy(obs)`` and computes values and log-probabilities after the rollout.
+BYPASSED = ("forward",)
+
+
+def collection_reason(policy: ActorCriticPolicy) -> str | None:
+    """
+    Why this collection cannot serve a policy (SB3's ``collect_rollouts`` then does), or None.
+
+    :param policy: the algorithm's policy
+    """
+    for method in BYPASSED:
+        if getattr(type(policy), method) is not getattr(ActorCriticPolicy, method):
+            return f"{type(policy).__name__} overrides {method}, which this collection does not call"
+    return None
 
 
 def collect_rollouts(
@@ -73,6 +95,8 @@ def collect_rollouts(
         with th.no_grad():
             obs_tensor = obs_as_tensor(model._last_obs, model.device)  # type: ignore[arg-type]
             actions = evaluator.act(obs_tensor).cpu().numpy()
+        # as ActorCriticPolicy.forward does: e.g. Box actions of shape (2, 2) are sampled flat
+        actions = actions.reshape((-1, *action_space.shape))  # type: ignore[misc]
 
         clipped_actions = actions
         if isinstance(action_space, spaces.Box):

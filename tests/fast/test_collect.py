@@ -6,11 +6,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch as th
+from gymnasium import spaces
 from stable_baselines3.common.buffers import RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.policies import ActorCriticPolicy
 
 from sb3_ppo_variants import PPOClip
+from sb3_ppo_variants.fast.collect import collection_reason
 from sb3_ppo_variants.minibatches import is_sb3_buffer
 from tests.conftest import ACTION_SPACE_ENVS, dict_obs_env
 
@@ -106,3 +110,23 @@ def test_unknown_buffer_falls_back_to_sb3_collection() -> None:
     assert not is_sb3_buffer(fast.rollout_buffer)
     # SB3's collection computes values per step exactly as the exact path does
     np.testing.assert_array_equal(exact.rollout_buffer.values, fast.rollout_buffer.values)
+
+
+class ConstantValuePolicy(ActorCriticPolicy):
+    """SB3's tests/test_gae.py's policy: ``forward`` overridden to return values of 1."""
+
+    def forward(self, obs: Any, deterministic: bool = False) -> tuple[th.Tensor, th.Tensor, th.Tensor]:
+        actions, values, log_prob = super().forward(obs, deterministic)
+        return actions, th.ones_like(values), log_prob
+
+
+def test_policy_overriding_forward_is_collected_by_sb3() -> None:
+    """The fast collection does not call ``forward``: a policy that overrides it gets SB3's collection, so its values
+    are the ones it returns (1), as on the exact path."""
+    assert collection_reason(ConstantValuePolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(2), lambda _: 1e-3)) is not None
+    assert collection_reason(ActorCriticPolicy(spaces.Box(-1, 1, (3,)), spaces.Discrete(2), lambda _: 1e-3)) is None
+    exact = PPOClip(ConstantValuePolicy, "CartPole-v1", seed=0, **SMALL).learn(64)
+    fast = PPOClip(ConstantValuePolicy, "CartPole-v1", seed=0, fast=True, **SMALL).learn(64)
+    np.testing.assert_array_equal(fast.rollout_buffer.values, np.ones_like(fast.rollout_buffer.values))
+    np.testing.assert_array_equal(exact.rollout_buffer.values, fast.rollout_buffer.values)
+    np.testing.assert_array_equal(exact.rollout_buffer.advantages, fast.rollout_buffer.advantages)

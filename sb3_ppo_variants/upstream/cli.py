@@ -1,0 +1,299 @@
+"""``python -m sb3_ppo_variants.upstream``: stable-baselines3's and sb3-contrib's own tests, with each of our classes in
+place of the stock algorithm it mirrors, compared test by test with the stock class's run.
+
+For each family (``ppo``: SB3's tests with ``PPO`` replaced; ``ppo_mask`` and ``ppo_lstm``: sb3-contrib's with
+``MaskablePPO`` / ``RecurrentPPO`` replaced) it runs the tests that use the class (selected automatically, see
+:mod:`~sb3_ppo_variants.upstream.plugin`) once with the stock class and once per variant and path (exact, ``fast``).
+A variant fails when a test that the stock class passes does not pass with it, unless
+:mod:`~sb3_ppo_variants.upstream.exclusions` lists that test for it with the reason. The tests come from the sdists
+of the installed releases (downloaded once with pip), so the same command checks any SB3 release before upgrading::
+
+    pip install "sb3-ppo-variants[upstream]" stable-baselines3==<version> sb3-contrib==<version>
+    python -m sb3_ppo_variants.upstream --jobs 2
+
+Exit status 0 when every variant passes every test the stock class passes (bar the exclusions), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
+from sb3_ppo_variants.registry import REGISTRY
+from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion
+from sb3_ppo_variants.upstream.sources import installed_version, upstream_source
+from sb3_ppo_variants.upstream.targets import ENV_VAR, UPSTREAM_FAMILIES, UpstreamRun
+
+RESTATED = Path(__file__).parent / "restated"
+#: the restated tests of each upstream distribution's suite
+RESTATED_FILES = {"stable-baselines3": "test_sb3.py", "sb3-contrib": "test_contrib.py"}
+PATHS = {"exact": False, "fast": True}
+
+
+@dataclass
+class RunResult:
+    """The outcome of one pytest run: per normalised test id, its outcome, and why where it did not pass."""
+
+    run: UpstreamRun
+    outcomes: dict[str, str] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    returncode: int = 0
+    seconds: float = 0.0
+    log: str = ""
+
+
+@dataclass
+class Comparison:
+    """A variant's run against the stock class's run of the same family."""
+
+    result: RunResult
+    #: tests the variant ran (selected, not excluded)
+    run: int
+    passed: int
+    excluded: list[str]
+    #: tests the stock class passes and the variant does not (and no exclusion covers), with the variant's outcome
+    regressions: dict[str, str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variant": self.result.run.label,
+            "run": self.run,
+            "passed": self.passed,
+            "excluded": self.excluded,
+            "regressions": {
+                test: f"{outcome}: {self.result.reasons.get(test, '')}" for test, outcome in self.regressions.items()
+            },
+            "seconds": round(self.result.seconds, 1),
+        }
+
+
+def pytest_command(run: UpstreamRun, source: Path, include_long: bool, restated: bool = True) -> list[str]:
+    """
+    The pytest command line of one run: upstream's tests with upstream's pytest settings, our plugin, and our
+    restated tests.
+
+    :param run: the run
+    :param source: the unpacked sdist
+    :param include_long: whether to run the tests upstream marks as long (``expensive`` in SB3, ``slow`` in contrib)
+    :param restated: whether to add our restated tests of the family's suite
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-p",
+        "sb3_ppo_variants.upstream.plugin",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--continue-on-collection-errors",
+        "--rootdir",
+        str(source),
+        "-c",
+        str(source / "pyproject.toml"),
+        str(source / "tests"),
+    ]
+    if restated:
+        command.append(str(RESTATED / RESTATED_FILES[run.family.distribution]))
+    if not include_long:
+        command += ["-m", f"not {run.family.deselect_marker}"]
+    return command
+
+
+def execute(
+    run: UpstreamRun, source: Path, logs: Path, include_long: bool = False, timeout: float = 3600.0, restated: bool = True
+) -> RunResult:
+    """
+    Run one pytest process in a scratch folder (upstream tests write files to the working directory).
+
+    :param run: the run (its ``report`` is set here)
+    :param source: the unpacked sdist
+    :param logs: the folder for the pytest output and the outcome file
+    :param include_long: see :func:`pytest_command`
+    :param timeout: seconds before the run is stopped
+    :param restated: see :func:`pytest_command`
+    """
+    name = run.label.replace(" ", "_").replace("=", "_").replace("(", "").replace(")", "")
+    report = logs / f"{name}.json"
+    run = UpstreamRun(run.family_key, run.variant_key, run.fast, str(report))
+    env = {**os.environ, ENV_VAR: run.to_json()}
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="sb3_ppo_variants_upstream_") as scratch:
+        try:
+            process = subprocess.run(
+                pytest_command(run, source, include_long, restated),
+                cwd=scratch,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+            output, returncode = process.stdout + process.stderr, process.returncode
+        except subprocess.TimeoutExpired as error:
+            partial = error.stdout.decode(errors="replace") if isinstance(error.stdout, bytes) else error.stdout or ""
+            output, returncode = f"{partial}\nstopped after {timeout} s", -1
+    seconds = time.perf_counter() - start
+    atomic_write_text(logs / f"{name}.log", output)
+    result = RunResult(run, returncode=returncode, seconds=seconds, log=str(logs / f"{name}.log"))
+    if report.exists():
+        data = json.loads(report.read_text())
+        result.outcomes, result.reasons = data["outcomes"], data["reasons"]
+    return result
+
+
+def compare(stock: RunResult, variant: RunResult) -> Comparison:
+    """
+    :param stock: the stock class's run
+    :param variant: a variant's run of the same family
+    """
+    excluded = sorted(test for test, outcome in variant.outcomes.items() if outcome == "excluded")
+    ran = [test for test, outcome in variant.outcomes.items() if outcome not in ("excluded", "collection error")]
+    passed = [test for test in ran if variant.outcomes[test] == "passed"]
+    regressions = {
+        test: variant.outcomes.get(test, "not run")
+        for test, outcome in stock.outcomes.items()
+        if outcome == "passed" and test not in excluded and variant.outcomes.get(test) != "passed"
+    }
+    return Comparison(variant, len(ran), len(passed), excluded, regressions)
+
+
+def stale_exclusions(results: Sequence[RunResult]) -> list[Exclusion]:
+    """The exclusions that excluded nothing in any run of their families that ran (the list must not outlive the
+    tests it names)."""
+    ran_families = {result.run.family_key for result in results if result.run.variant_key is not None}
+    used = {
+        (result.run.family_key, test)
+        for result in results
+        for test, outcome in result.outcomes.items()
+        if outcome == "excluded"
+    }
+    stale = []
+    for exclusion in EXCLUSIONS:
+        families = [key for key in exclusion.families if key in ran_families]
+        if families and not any(family == key and exclusion.matches(test) for key in families for family, test in used):
+            stale.append(exclusion)
+    return stale
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m sb3_ppo_variants.upstream",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        choices=sorted(UPSTREAM_FAMILIES),
+        default=list(UPSTREAM_FAMILIES),
+        help="the families whose upstream tests run (default: all)",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        choices=[variant.key for variant in REGISTRY],
+        default=None,
+        help="only these variants (registry keys; default: every variant of the chosen families)",
+    )
+    parser.add_argument(
+        "--paths", nargs="+", choices=list(PATHS), default=list(PATHS), help="exact, fast or both (default: both)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="pytest processes at once (default 1)")
+    parser.add_argument("--source-sb3", type=Path, help="an unpacked stable-baselines3 sdist (default: download)")
+    parser.add_argument("--source-contrib", type=Path, help="an unpacked sb3-contrib sdist (default: download)")
+    parser.add_argument("--cache", type=Path, help="where downloaded sdists are kept (default ~/.cache/sb3_ppo_variants)")
+    parser.add_argument("--out", type=Path, help="folder for each run's pytest log and outcomes (default: a temp dir)")
+    parser.add_argument("--json", type=Path, help="write the summary here")
+    parser.add_argument("--include-long", action="store_true", help="also the tests upstream marks expensive/slow")
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per pytest run (default 3600)")
+    args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be an int >= 1, got {args.jobs}")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    sources: dict[str, Path] = {}
+    given = {"stable-baselines3": args.source_sb3, "sb3-contrib": args.source_contrib}
+    runs: list[UpstreamRun] = []
+    for family_key in args.families:
+        upstream = UPSTREAM_FAMILIES[family_key]
+        distribution = upstream.distribution
+        if distribution not in sources:
+            sources[distribution] = given[distribution] or upstream_source(distribution, args.cache)
+        runs.append(UpstreamRun(family_key))
+        for variant in REGISTRY:
+            if variant.family.key == family_key and (args.variants is None or variant.key in args.variants):
+                runs += [UpstreamRun(family_key, variant.key, PATHS[path]) for path in args.paths]
+    versions = {distribution: installed_version(distribution) for distribution in sources}
+    print("upstream tests of " + ", ".join(f"{name} {version}" for name, version in versions.items()), flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="sb3_ppo_variants_upstream_logs_") as scratch:
+        logs = args.out or Path(scratch)
+        logs.mkdir(parents=True, exist_ok=True)
+
+        def one(run: UpstreamRun) -> RunResult:
+            result = execute(run, sources[run.family.distribution], logs, args.include_long, args.timeout)
+            print(f"  {run.label}: {len(result.outcomes)} tests in {result.seconds:.0f} s", flush=True)
+            return result
+
+        with ThreadPoolExecutor(args.jobs) as pool:
+            results = list(pool.map(one, runs))
+        return _summarise(results, versions, args.json)
+
+
+def _summarise(results: list[RunResult], versions: dict[str, str], json_path: Path | None) -> int:
+    stock = {result.run.family_key: result for result in results if result.run.variant_key is None}
+    failed = False
+    summary: dict[str, Any] = {"versions": versions, "families": {}}
+    print(f"\n{'class':<34}{'run':>6}{'passed':>8}{'excluded':>10}{'regressions':>13}")
+    for family_key, stock_result in stock.items():
+        stock_passed = [test for test, outcome in stock_result.outcomes.items() if outcome == "passed"]
+        not_passing = {test: outcome for test, outcome in stock_result.outcomes.items() if outcome != "passed"}
+        if stock_result.returncode not in (0, 1) or not stock_passed:
+            print(f"{stock_result.run.label}: pytest failed to run (exit {stock_result.returncode}), see {stock_result.log}")
+            failed = True
+        ran = [test for test, outcome in stock_result.outcomes.items() if outcome != "collection error"]
+        print(f"{stock_result.run.label:<34}{len(ran):>6}{len(stock_passed):>8}")
+        comparisons = [
+            compare(stock_result, result)
+            for result in results
+            if result.run.family_key == family_key and result is not stock_result
+        ]
+        for comparison in comparisons:
+            print(
+                f"{comparison.result.run.label:<34}{comparison.run:>6}{comparison.passed:>8}"
+                f"{len(comparison.excluded):>10}{len(comparison.regressions):>13}"
+            )
+            for test, outcome in comparison.regressions.items():
+                print(f"    {outcome}: {test}: {comparison.result.reasons.get(test, '')}  (log: {comparison.result.log})")
+            failed = failed or bool(comparison.regressions)
+        summary["families"][family_key] = {
+            "stock": {"passed": len(stock_passed), "not passed here": not_passing},
+            "variants": [comparison.to_json() for comparison in comparisons],
+        }
+    stale = stale_exclusions(results)
+    for exclusion in stale:
+        print(f"stale exclusion (excluded nothing): {exclusion.test} for {exclusion.families}/{exclusion.objectives}")
+    summary["stale_exclusions"] = [exclusion.test for exclusion in stale]
+    failed = failed or bool(stale)
+    if json_path is not None:
+        atomic_write_json(json_path, summary)
+    print(
+        "\nevery variant passes every upstream test the stock class passes, bar the listed exclusions"
+        if not failed
+        else "\nFAILED: see the regressions above"
+    )
+    return 1 if failed else 0

@@ -1,0 +1,129 @@
+"""The upstream-suite runner: which tests it selects, how it names them across classes, exclusions, the verdict.
+
+A small fake "upstream" sdist (a pyproject.toml and a tests/ folder written here) stands in for SB3's, so these tests
+run real pytest processes through the plugin in seconds; CI runs the real suites with ``python -m
+sb3_ppo_variants.upstream``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sb3_ppo_variants.upstream import exclusions
+from sb3_ppo_variants.upstream.cli import RunResult, compare, execute, stale_exclusions
+from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion, exclusion_for
+from sb3_ppo_variants.upstream.targets import UPSTREAM_FAMILIES, UpstreamRun
+
+FAKE_TESTS = '''
+import pytest
+from stable_baselines3 import A2C, PPO
+
+
+@pytest.mark.parametrize("model_class", [A2C, PPO])
+def test_parametrised(model_class):
+    assert model_class.__name__ in ("A2C", "PPO", "PPOClip", "PPONoClip")
+
+
+def test_names_the_class():
+    assert PPO.__name__ in ("PPO", "PPONoClip")
+
+
+def test_fast_default():
+    # the run's class: fast=True is the default of the fast runs
+    model = PPO("MlpPolicy", "CartPole-v1", n_steps=64, batch_size=32, device="cpu")
+    assert getattr(model, "fast", False) == (PPO.__module__ == "sb3_ppo_variants.upstream.plugin")
+
+
+def test_unrelated():
+    assert A2C is not None
+
+
+@pytest.mark.expensive
+def test_long():
+    assert PPO is not None
+'''
+
+
+@pytest.fixture(scope="module")
+def fake_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("fake-sb3")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_fake.py").write_text(textwrap.dedent(FAKE_TESTS))
+    (root / "pyproject.toml").write_text('[tool.pytest.ini_options]\nmarkers = ["expensive: long"]\n')
+    return root
+
+
+def run(source: Path, tmp_path: Path, variant: str | None, fast: bool = False) -> RunResult:
+    return execute(UpstreamRun("ppo", variant, fast), source, tmp_path, restated=False, timeout=600)
+
+
+def test_selection_and_names_across_classes(fake_source: Path, tmp_path: Path) -> None:
+    """The tests that use the class run, under the stock run's ids; the others and upstream's long ones do not."""
+    stock = run(fake_source, tmp_path, None)
+    assert stock.outcomes == {
+        "tests/test_fake.py::test_parametrised[PPO]": "passed",
+        "tests/test_fake.py::test_names_the_class": "passed",
+        "tests/test_fake.py::test_fast_default": "passed",
+    }, stock.log
+    clip = run(fake_source, tmp_path, "ppo_clip")
+    # the same ids; test_names_the_class does not hold for PPOClip
+    assert clip.outcomes.keys() == stock.outcomes.keys()
+    assert clip.outcomes["tests/test_fake.py::test_names_the_class"] == "failed"
+    assert "PPOClip" in clip.reasons["tests/test_fake.py::test_names_the_class"]
+    comparison = compare(stock, clip)
+    assert comparison.run == 3 and comparison.passed == 2
+    assert comparison.regressions == {"tests/test_fake.py::test_names_the_class": "failed"}
+
+
+def test_fast_runs_default_to_fast(fake_source: Path, tmp_path: Path) -> None:
+    fast = run(fake_source, tmp_path, "ppo_no_clip", fast=True)
+    assert fast.outcomes["tests/test_fake.py::test_fast_default"] == "passed", fast.log
+    assert fast.outcomes["tests/test_fake.py::test_names_the_class"] == "passed"
+
+
+def test_exclusions_apply_to_their_classes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    exclusion = Exclusion("tests/test_fake.py::test_names_the_class", ("ppo",), ("clip",), "the fake test names PPO")
+    assert exclusion_for("tests/test_fake.py::test_names_the_class", UpstreamRun("ppo", "ppo_clip")) is None
+    monkeypatch.setattr(exclusions, "EXCLUSIONS", (exclusion,))
+    assert exclusion_for("tests/test_fake.py::test_names_the_class", UpstreamRun("ppo", "ppo_clip")) is exclusion
+    assert exclusion_for("tests/test_fake.py::test_names_the_class", UpstreamRun("ppo", "ppo_no_clip")) is None
+    assert exclusion_for("tests/test_fake.py::test_names_the_class", UpstreamRun("ppo", None)) is None
+    pattern = Exclusion("tests/t.py::test_x[*-PPO]", ("ppo",), ("clip",), "why")
+    assert pattern.matches("tests/t.py::test_x[a-b-PPO]") and not pattern.matches("tests/t.py::test_x[PPO]-")
+
+
+def test_compare_counts_only_what_stock_passes() -> None:
+    stock = RunResult(UpstreamRun("ppo"), {"a": "passed", "b": "failed", "c": "passed", "d": "passed"})
+    variant = RunResult(UpstreamRun("ppo", "ppo_clip"), {"a": "passed", "b": "failed", "c": "excluded", "d": "error"})
+    comparison = compare(stock, variant)
+    assert comparison.regressions == {"d": "error"}
+    assert comparison.excluded == ["c"]
+    assert (comparison.run, comparison.passed) == (3, 1)
+    missing = compare(stock, RunResult(UpstreamRun("ppo", "ppo_clip"), {"a": "passed", "c": "passed"}))
+    assert missing.regressions == {"d": "not run"}
+
+
+def test_stale_exclusions_are_found() -> None:
+    used = EXCLUSIONS[0]
+    results = [RunResult(UpstreamRun("ppo", "ppo_clip"), {used.test: "excluded"})]
+    stale = stale_exclusions(results)
+    assert used not in stale
+    assert all(exclusion.families == ("ppo",) for exclusion in stale)
+    assert len(stale) == len([e for e in EXCLUSIONS if "ppo" in e.families]) - 1
+    # a family that did not run has no stale exclusions
+    assert stale_exclusions([RunResult(UpstreamRun("ppo_mask", "ppo_mask_clip"), {})]) == [
+        e for e in EXCLUSIONS if "ppo_mask" in e.families
+    ]
+
+
+def test_every_exclusion_is_explained_and_restated_where_it_says() -> None:
+    restated = Path(exclusions.__file__).parent / "restated"
+    for exclusion in EXCLUSIONS:
+        assert exclusion.reason and set(exclusion.families) <= set(UPSTREAM_FAMILIES)
+        assert set(exclusion.objectives) <= set(exclusions.ALL_OBJECTIVES)
+        if exclusion.restated:
+            file, _, name = exclusion.restated.removeprefix("restated/").partition("::")
+            assert f"def {name}(" in (restated / file).read_text(), exclusion.restated
