@@ -96,7 +96,7 @@ def collect_rollouts(
             obs_tensor = obs_as_tensor(model._last_obs, model.device)  # type: ignore[arg-type]
             actions = evaluator.act(obs_tensor).cpu().numpy()
         # as ActorCriticPolicy.forward does: e.g. Box actions of shape (2, 2) are sampled flat
-        actions = actions.reshape((-1, *action_space.shape))  # type: ignore[misc]
+        actions = actions.reshape((-1, *(action_space.shape or ())))
 
         clipped_actions = actions
         if isinstance(action_space, spaces.Box):
