@@ -233,7 +233,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         # numpy integers (np.int64 from a tuner) as Python ints: the same values, and Python's random.seed refuses them
         n_steps, n_epochs, verbose, stats_window_size = int(n_steps), int(n_epochs), int(verbose), int(stats_window_size)
         sde_sample_freq = int(sde_sample_freq)
-        batch_size = None if batch_size is None else int(batch_size)  # type: ignore[assignment]
+        batch_size = None if batch_size is None else int(batch_size)
         seed = None if seed is None else int(seed)
         super().__init__(
             policy,

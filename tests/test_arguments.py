@@ -13,7 +13,7 @@ from sb3_contrib.common.envs import InvalidActionEnvDiscrete
 from stable_baselines3.common.envs import IdentityEnv
 
 from sb3_ppo_variants.registry import REGISTRY
-from tests.test_validation import ExplodingEnv
+from tests.test_validation import ExplodingEnv  # noqa: F401  (registers ExplodingEnv-v0, which fails if built)
 
 ALL = [variant.cls for variant in REGISTRY]
 
@@ -76,15 +76,17 @@ def test_gsde_arguments_are_checked(cls: type) -> None:
 def test_policy_is_checked(cls: type) -> None:
     with pytest.raises(TypeError, match="`policy` must be one of"):
         cls(123, "ExplodingEnv-v0")
-    with pytest.raises(ValueError, match="`policy` must be one of .* got 'NoSuchPolicy'"):
+    with pytest.raises(ValueError, match=r"`policy` must be one of .* got 'NoSuchPolicy'"):
         cls("NoSuchPolicy", "ExplodingEnv-v0")
-    with pytest.raises(ValueError, match="`policy` must be one of .* subclass, got"):
+    with pytest.raises(ValueError, match=r"`policy` must be one of .* subclass, got"):
         cls(dict, "ExplodingEnv-v0")
 
 
 @pytest.mark.parametrize("cls", [v.cls for v in REGISTRY if v.family.key != "ppo_lstm"], ids=lambda c: c.__name__)
 def test_cnn_policy_on_vector_observations_is_refused_before_the_policy_is_built(cls: type) -> None:
-    with pytest.raises(ValueError, match="`policy` .* extracts features with a CNN, which needs image observations") as caught:
+    with pytest.raises(
+        ValueError, match=r"`policy` .* extracts features with a CNN, which needs image observations"
+    ) as caught:
         cls("CnnPolicy", env_for(cls))
     assert isinstance(caught.value, AssertionError)  # SB3's NatureCNN asserts there
 

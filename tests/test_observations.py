@@ -55,7 +55,7 @@ def test_non_finite_observation_stops_before_the_policy_acts(cls: type, fast: bo
     env = BrokenSensorEnv(action_space, bad_step=70, value=value)
     policy = "MlpLstmPolicy" if cls.family_key == "ppo_lstm" else "MlpPolicy"
     model = cls(policy, DummyVecEnv([lambda: env]), n_steps=32, batch_size=16, n_epochs=1, fast=fast, device="cpu", seed=0)
-    with pytest.raises(NonFiniteObservationError, match="non-finite observation .* at timestep 70, in environment 0"):
+    with pytest.raises(NonFiniteObservationError, match=r"non-finite observation .* at timestep 70, in environment 0"):
         model.learn(200)
     assert len(env.actions) == 70  # the step that returned it was the last one
     assert np.isfinite(np.stack(env.actions)).all()
