@@ -48,14 +48,16 @@ def check_learning_rate(learning_rate: Any) -> None:
 
 def check_scheduled_learning_rate(value: Any, progress_remaining: float, timestep: int) -> None:
     """
-    The value a learning-rate schedule returned for an update, before the optimizer uses it.
+    The value a learning-rate schedule returned for an update, before the optimizer uses it: a real number of
+    magnitude at most :data:`MAX_LEARNING_RATE`. A negative value is let through, as SB3 does: a linear schedule goes
+    below 0 when training overshoots ``total_timesteps`` (the progress remaining is then negative).
 
     :param value: the schedule's value
     :param progress_remaining: where in training (1 to 0) the schedule was evaluated
     :param timestep: the model's timestep count
     """
     try:
-        check_float("learning_rate", value, low=0.0, high=MAX_LEARNING_RATE)
+        check_float("learning_rate", value, low=-MAX_LEARNING_RATE, high=MAX_LEARNING_RATE)
     except (TypeError, ValueError) as error:
         raise ValueError(
             f"the learning_rate schedule returned {value!r} at progress_remaining={progress_remaining:.6g} (the update "

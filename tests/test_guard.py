@@ -19,7 +19,7 @@ def finite(model: PPOClip) -> bool:
 
 
 @pytest.mark.parametrize("fast", [False, True])
-@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0, 1e39])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1e39, 1e39])
 def test_a_schedule_value_out_of_range_stops_before_any_step(fast: bool, bad: float) -> None:
     """The second update (progress 0) gets the bad value: it stops before its first step."""
     snapshots = []
