@@ -128,6 +128,12 @@ def execute(
     report = logs / f"{name}.json"
     run = UpstreamRun(run.family_key, run.variant_key, run.fast, str(report))
     env = {**os.environ, ENV_VAR: run.to_json()}
+    # The pytest process must import this package from where this command did: run with -m from a source checkout,
+    # this command imports the checkout although site-packages has an installed copy, and the plugin (from one copy)
+    # and the restated test files (from the other) would clash.
+    package_root = Path(__file__).resolve().parents[2]
+    if package_root.name not in ("site-packages", "dist-packages"):
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(package_root), os.environ.get("PYTHONPATH")]))
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="sb3_ppo_variants_upstream_") as scratch:
         try:
