@@ -13,7 +13,9 @@ penalty the loop is bit-for-bit ``stable_baselines3.PPO``.
 
 from __future__ import annotations
 
+import io
 import math
+import pathlib
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,6 +33,12 @@ from stable_baselines3.common.utils import FloatSchedule, explained_variance
 from stable_baselines3.common.vec_env import VecEnv
 
 from sb3_ppo_variants import objectives
+from sb3_ppo_variants.arguments import (
+    check_hyperparameters,
+    check_policy_for_observations,
+    check_scheduled_learning_rate,
+    check_setup,
+)
 from sb3_ppo_variants.fast import (
     AnalyticEvaluator,
     PolicyEvaluator,
@@ -42,10 +50,13 @@ from sb3_ppo_variants.fast import (
     no_distribution_checks,
 )
 from sb3_ppo_variants.fast import collect as fast_collect
+from sb3_ppo_variants.guard import UpdateGuard
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
 from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, Mean, PolicyObjective, clip_fraction
-from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_float, check_float_or_schedule, check_int
+from sb3_ppo_variants.observations import WithObservationChecks
+from sb3_ppo_variants.saved import check_loaded_arguments, check_saved_class, read_saved_data
+from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_bool, check_float_or_schedule
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
 
@@ -109,39 +120,6 @@ def params_doc(exclude: tuple[str, ...] = ()) -> str:
     return "\n".join(kept).lstrip()
 
 
-def _check_common_args(
-    learning_rate: Any,
-    n_steps: Any,
-    batch_size: Any,
-    n_epochs: Any,
-    gamma: Any,
-    gae_lambda: Any,
-    clip_range_vf: Any,
-    normalize_advantage: bool,
-    ent_coef: Any,
-    vf_coef: Any,
-    max_grad_norm: Any,
-    target_kl: Any,
-    whole_rollout_batch: bool,
-) -> None:
-    check_float_or_schedule("learning_rate", learning_rate, allow_zero=True)
-    check_int("n_steps", n_steps, low=1)
-    # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440). SB3 PPO
-    # asserts it, and clip_range_vf > 0 below: their range errors are also AssertionErrors.
-    if batch_size is not None or not whole_rollout_batch:
-        check_int("batch_size", batch_size, low=2 if normalize_advantage else 1, error=AssertionCompatibleValueError)
-    check_int("n_epochs", n_epochs, low=1)
-    check_float("gamma", gamma, low=0.0, high=1.0)
-    check_float("gae_lambda", gae_lambda, low=0.0, high=1.0)
-    if clip_range_vf is not None:
-        check_float_or_schedule("clip_range_vf", clip_range_vf, allow_inf=True, error=AssertionCompatibleValueError)
-    check_float("ent_coef", ent_coef)
-    check_float("vf_coef", vf_coef, low=0.0)
-    check_float("max_grad_norm", max_grad_norm, low=0.0, low_inclusive=False, allow_inf=True)
-    if target_kl is not None:
-        check_float("target_kl", target_kl, low=0.0, low_inclusive=False)
-
-
 class SurrogatePPO(OnPolicyAlgorithm):
     """
     SB3 PPO's training loop with the policy-surrogate term of Schulman et al. (2017), Table 1, made pluggable.
@@ -177,6 +155,11 @@ class SurrogatePPO(OnPolicyAlgorithm):
     #: they do not (the sb3-contrib families: masks, LSTM states), ``fast=True`` keeps the family's own collection and
     #: evaluation and trains with fused Adam and autograd
     family_has_lean_path: ClassVar[bool] = True
+    #: the family's zoo key (``ppo``, ``ppo_mask``, ``ppo_lstm``), saved with a model so that ``load`` can refuse a file
+    #: of another family
+    family_key: ClassVar[str] = "ppo"
+    #: the class every policy of the family derives from (a policy class argument must be one)
+    family_policy_class: ClassVar[type[BasePolicy]] = ActorCriticPolicy
     #: whether ``batch_size=None`` (the whole rollout as one minibatch) is accepted, as sb3-contrib's algorithms do
     family_accepts_batch_size_none: ClassVar[bool] = False
     clip_range: Schedule | None
@@ -213,9 +196,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         fast: bool = False,
     ):
         # Every check runs before SB3 builds (and maybe seeds and resets) the environment.
-        if not isinstance(fast, bool):
-            raise TypeError(f"`fast` must be True or False, got {fast!r}")
-        _check_common_args(
+        check_bool("fast", fast)
+        check_hyperparameters(
             learning_rate,
             n_steps,
             batch_size,
@@ -230,9 +212,29 @@ class SurrogatePPO(OnPolicyAlgorithm):
             target_kl,
             self.family_accepts_batch_size_none,
         )
+        check_setup(
+            policy,
+            self.policy_aliases,
+            self.family_policy_class,
+            policy_kwargs,
+            use_sde,
+            sde_sample_freq,
+            rollout_buffer_class,
+            rollout_buffer_kwargs,
+            stats_window_size,
+            tensorboard_log,
+            verbose,
+            seed,
+            device,
+        )
         if clip_range is not None:
             # SB3 does not check it; 0 or a negative ε would freeze or invert the policy update.
             check_float_or_schedule("clip_range", clip_range, allow_inf=True)
+        # numpy integers (np.int64 from a tuner) as Python ints: the same values, and Python's random.seed refuses them
+        n_steps, n_epochs, verbose, stats_window_size = int(n_steps), int(n_epochs), int(verbose), int(stats_window_size)
+        sde_sample_freq = int(sde_sample_freq)
+        batch_size = None if batch_size is None else int(batch_size)
+        seed = None if seed is None else int(seed)
         super().__init__(
             policy,
             env,
@@ -257,6 +259,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
             supported_action_spaces=self.family_action_spaces,
         )
         if self.env is not None:
+            # before the policy is built: SB3's CNN extractor would assert on vector observations
+            check_policy_for_observations(self.policy_class, self.policy_kwargs, self.observation_space)
             buffer_size = self.env.num_envs * self.n_steps
             if normalize_advantage and buffer_size <= 1:
                 # SB3 PPO asserts it
@@ -278,10 +282,14 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.n_epochs = n_epochs
         self.clip_range = clip_range  # type: ignore[assignment]  # a FloatSchedule after _setup_model
         self.clip_range_vf = clip_range_vf  # type: ignore[assignment]
-        self.normalize_advantage = normalize_advantage
+        self.normalize_advantage = bool(normalize_advantage)
         self.target_kl = target_kl
-        self.fast = fast
+        self.fast = bool(fast)
         self._evaluator: PolicyEvaluator | None = None
+        # saved with the model: what load checks a file against (sb3_ppo_variants.saved)
+        self._saved_by = type(self).__name__
+        self._objective_key = self.objective.key
+        self._family_key = self.family_key
 
         if _init_setup_model:
             self._setup_model()
@@ -389,11 +397,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         :return: True if function returned with at least `n_rollout_steps` collected, False if callback terminated
             rollout prematurely.
         """
-        if (
-            not self._lean_path
-            or not is_sb3_buffer(rollout_buffer)
-            or fast_collect.collection_reason(self.policy) is not None
-        ):
+        if not self._lean_path or not is_sb3_buffer(rollout_buffer) or fast_collect.collection_reason(self.policy) is not None:
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
         with no_distribution_checks():
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
@@ -402,10 +406,42 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         Update policy using the currently gathered rollout buffer.
         """
-        # torch's argument checks of each distribution object change no number; a NaN or inf still stops training,
-        # at the loss or the gradient norm (_check_finite), before the optimizer step.
-        with no_distribution_checks():
-            self._train()
+        # An update that meets a non-finite loss or gradient norm (_check_finite) stops before that step; one whose
+        # steps made any parameter non-finite (a huge learning rate) is found at its end. Either way the parameters
+        # and the optimizer's state go back to their values before the update (UpdateGuard), so no NaN is kept.
+        guard = UpdateGuard(self.policy)
+        try:
+            # torch's argument checks of each distribution object change no number
+            with no_distribution_checks():
+                self._train()
+        except FloatingPointError as error:
+            raise FloatingPointError(f"{error} {self._restored(guard)}") from None
+        if not guard.parameters_finite():
+            raise FloatingPointError(
+                f"{type(self).__name__}: the update after timestep {self.num_timesteps} made parameters of the policy "
+                f"non-finite (learning rate {self.policy.optimizer.param_groups[0]['lr']:.6g}). {self._restored(guard)} "
+                "Try a smaller learning_rate."
+            )
+
+    def _restored(self, guard: UpdateGuard) -> str:
+        """Put the parameters and optimizer state from before the update back, and say so as far as it is true."""
+        if guard.restore():
+            return "The policy's parameters and the optimizer's state are back to their finite values before this update."
+        return "The parameters were already non-finite before this update (e.g. loaded so)."
+
+    def _update_learning_rate(self, optimizers: list[th.optim.Optimizer] | th.optim.Optimizer) -> None:
+        # A schedule's value is checked before any optimizer uses it (a NaN or a value beyond float32 would write NaN
+        # or inf into the parameters); the constructor checked a constant one.
+        check_scheduled_learning_rate(
+            self.lr_schedule(self._current_progress_remaining), self._current_progress_remaining, self.num_timesteps
+        )
+        super()._update_learning_rate(optimizers)
+
+    def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
+        # Every observation the collection sees is checked before the policy acts on it (FiniteObservations).
+        checks = WithObservationChecks(super()._init_callback(callback, progress_bar))
+        checks.init_callback(self)
+        return checks
 
     @contextmanager
     def _gradient_path(self) -> Iterator[tuple[PolicyEvaluator | AnalyticEvaluator | None, Callable[[], Any]]]:
@@ -698,9 +734,47 @@ class SurrogatePPO(OnPolicyAlgorithm):
         where = f"epoch {epoch + 1}/{self.n_epochs}, minibatch {minibatch + 1}"
         raise FloatingPointError(
             f"{type(self).__name__}: the {what} is {value} in the update after timestep {self.num_timesteps} "
-            f"({where}). Training stopped before the optimizer step that would have used it, so the policy's parameters are "
-            "still finite. "
-            "Try a smaller learning_rate or kl_coef, or normalise observations and rewards (VecNormalize)."
+            f"({where}); training stopped before the optimizer step that would have used it. Try a smaller "
+            "learning_rate or kl_coef, or normalise observations and rewards (VecNormalize)."
+        )
+
+    @classmethod
+    def load(
+        cls: type[SelfSurrogatePPO],
+        path: str | pathlib.Path | io.BufferedIOBase,
+        env: GymEnv | None = None,
+        device: th.device | str = "auto",
+        custom_objects: dict[str, Any] | None = None,
+        print_system_info: bool = False,
+        force_reset: bool = True,
+        **kwargs: Any,
+    ) -> SelfSurrogatePPO:
+        """
+        Load the model from a zip-file (SB3's ``load``), after checking that the file is whole, that a class of the
+        same objective and family saved it, and that its arguments with the keyword overrides pass the constructor's
+        checks (:mod:`sb3_ppo_variants.saved`).
+
+        :param path: path to the file (or a file-like) where to load the agent from
+        :param env: the new environment to run the loaded model on (can be None if you only need prediction from a
+            trained model) has priority over any saved environment
+        :param device: Device on which the code should run.
+        :param custom_objects: Dictionary of objects to replace upon loading.
+        :param print_system_info: Whether to print system info from the saved model and the current system info
+        :param force_reset: Force call to ``reset()`` before training to avoid unexpected behavior.
+        :param kwargs: extra arguments to change the model when loading (checked as the constructor checks them)
+        :return: new model instance with loaded parameters
+        """
+        data = read_saved_data(path, custom_objects)
+        check_saved_class(cls, data, path)
+        check_loaded_arguments(cls, {**data, **kwargs})
+        return super().load(
+            path,
+            env=env,
+            device=device,
+            custom_objects=custom_objects,
+            print_system_info=print_system_info,
+            force_reset=force_reset,
+            **kwargs,
         )
 
     def learn(

@@ -74,3 +74,5 @@ RECURRENT_FAMILY = Family(
 
 #: Every family, in the order the generated file and the registry list them.
 FAMILIES: tuple[Family, ...] = (PPO_FAMILY, MASKABLE_FAMILY, RECURRENT_FAMILY)
+# the loop classes save their family's key with a model (load checks it)
+assert all(family.base.family_key == family.key for family in FAMILIES)

@@ -54,6 +54,8 @@ class MaskableSurrogatePPO(SurrogatePPO):
         spaces.MultiDiscrete,
         spaces.MultiBinary,
     )
+    family_policy_class = MaskableActorCriticPolicy
+    family_key = "ppo_mask"
     family_has_lean_path = False
     family_accepts_batch_size_none = True
 

@@ -57,6 +57,8 @@ class RecurrentSurrogatePPO(SurrogatePPO):
     """
 
     policy_aliases: ClassVar[dict[str, type[BasePolicy]]] = RecurrentPPO.policy_aliases
+    family_policy_class = RecurrentActorCriticPolicy
+    family_key = "ppo_lstm"
     family_has_lean_path = False
     family_accepts_batch_size_none = True
 

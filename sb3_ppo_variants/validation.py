@@ -4,12 +4,19 @@ SB3 checks few arguments, some with ``assert`` (which ``python -O`` removes) and
 Every check here raises ``TypeError`` for a wrong type and ``ValueError`` for a value outside its range, and the
 message names the argument and the accepted range. Where the stock algorithm itself checks an argument with
 ``assert``, the error is an :class:`AssertionCompatibleValueError`, so code written for SB3 still catches it.
+
+Numbers are accepted in every real type users and tuners pass (``int``, ``float``, numpy's integer and floating
+scalars such as ``np.int64(64)`` or ``np.float32(0.99)``); booleans (``True``, ``np.bool_(True)``) are not numbers
+here, and a Python int too large for a float is out of every finite range.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
+
+import numpy as np
 
 
 class AssertionCompatibleValueError(ValueError, AssertionError):
@@ -21,13 +28,21 @@ class AssertionCompatibleValueError(ValueError, AssertionError):
     """
 
 
-def _check_number(name: str, value: Any, error: type[ValueError] = ValueError) -> float:
-    # bool is an int subclass, but True as a coefficient is a bug, not a number.
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"`{name}` must be a number, got {type(value).__name__} {value!r}")
-    if math.isnan(value):
-        raise error(f"`{name}` must not be NaN")
-    return float(value)
+def is_bool(value: Any) -> bool:
+    """Whether ``value`` is a Python or numpy boolean."""
+    return isinstance(value, (bool, np.bool_))
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-10:]} ({len(text)} characters)"
+
+
+def interval(low: float, high: float, low_inclusive: bool = True, high_inclusive: bool = True) -> str:
+    """The interval in the messages' notation: ``[0.0, 1.0]``, ``(0.0, inf)``; an infinite end is always open."""
+    left = "[" if low_inclusive and math.isfinite(low) else "("
+    right = "]" if high_inclusive and math.isfinite(high) else ")"
+    return f"{left}{low}, {high}{right}"
 
 
 def check_float(
@@ -50,37 +65,64 @@ def check_float(
     :param high: upper bound
     :param low_inclusive: whether ``low`` itself is accepted
     :param high_inclusive: whether ``high`` itself is accepted
-    :param allow_inf: whether +inf/-inf are accepted (inside the bounds)
+    :param allow_inf: whether +inf/-inf are accepted (where the bounds include them)
     :param error: the class of a range error (:class:`AssertionCompatibleValueError` where the stock algorithm asserts)
     :return: the value as a float
     """
-    number = _check_number(name, value, error)
+    # an accepted infinity is a closed end of the interval: clip_range in (0.0, inf]
+    accepted = interval(low, high, low_inclusive, high_inclusive)
+    if allow_inf:
+        accepted = accepted[:-1] + "]" if math.isinf(high) else accepted
+        accepted = "[" + accepted[1:] if math.isinf(low) else accepted
+    # bool is an int subclass, but True as a coefficient is a bug, not a number.
+    if is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number in {accepted}, got {type(value).__name__} {_shown(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        raise error(f"`{name}` must be in {accepted}, got {_shown(value)}") from None
+    if math.isnan(number):
+        raise error(f"`{name}` must be in {accepted}, got NaN")
     if math.isinf(number) and not allow_inf:
-        raise error(f"`{name}` must be finite, got {number}")
+        raise error(f"`{name}` must be finite, in {accepted}, got {number}")
     too_low = number < low if low_inclusive else number <= low
     too_high = number > high if high_inclusive else number >= high
     if too_low or too_high:
-        left = "[" if low_inclusive else "("
-        right = "]" if high_inclusive else ")"
-        raise error(f"`{name}` must be in {left}{low}, {high}{right}, got {value!r}")
+        raise error(f"`{name}` must be in {accepted}, got {_shown(value)}")
     return number
 
 
-def check_int(name: str, value: Any, *, low: int, error: type[ValueError] = ValueError) -> int:
+def check_int(name: str, value: Any, *, low: int, high: int | None = None, error: type[ValueError] = ValueError) -> int:
     """
-    Check that ``value`` is an integer >= ``low``.
+    Check that ``value`` is an integer in [``low``, ``high``].
 
     :param name: the argument's name, for the message
     :param value: the value to check
     :param low: the smallest accepted value
+    :param high: the largest accepted value (None: no bound)
     :param error: the class of a range error (:class:`AssertionCompatibleValueError` where the stock algorithm asserts)
-    :return: the value
+    :return: the value as a Python int
     """
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"`{name}` must be an int, got {type(value).__name__} {value!r}")
-    if value < low:
-        raise error(f"`{name}` must be an int >= {low}, got {value}")
-    return value
+    accepted = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
+    if is_bool(value) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be {accepted}, got {type(value).__name__} {_shown(value)}")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        raise error(f"`{name}` must be {accepted}, got {_shown(number)}")
+    return number
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """
+    Check that ``value`` is a boolean (``True``/``False`` or a numpy boolean; not a string such as ``"False"``).
+
+    :param name: the argument's name, for the message
+    :param value: the value to check
+    :return: the value as a Python bool
+    """
+    if not is_bool(value):
+        raise TypeError(f"`{name}` must be True or False, got {type(value).__name__} {_shown(value)}")
+    return bool(value)
 
 
 def check_float_or_schedule(
@@ -89,7 +131,7 @@ def check_float_or_schedule(
     """
     Check a hyperparameter that is either a positive number or a schedule (a callable of the progress remaining).
 
-    A schedule's values are not checked: SB3 and the zoo use schedules that reach 0 at the end of training.
+    A schedule's values are not checked here: SB3 and the zoo use schedules that reach 0 at the end of training.
 
     :param name: the argument's name, for the message
     :param value: the value to check

@@ -44,6 +44,12 @@ def main(argv: list[str] | None = None) -> None:
         "torch's CPU capability differs from the folder's pin (its constraints.txt); the report shows the groups",
     )
 
+    run.add_argument(
+        "--redo-damaged",
+        action="store_true",
+        help="delete the stored runs whose episode record is damaged and train them again",
+    )
+
     report = commands.add_parser("report", help="write report.md, scores.csv, aggregate.json and plots")
     report.add_argument("folder", help="a benchmark's --out folder")
     report.add_argument("--timesteps", type=int, help="report the runs of this budget (default: the largest)")
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                 args.address,
                 progress=not args.no_progress,
                 allow_software_mismatch=args.allow_software_mismatch,
+                redo_damaged=args.redo_damaged,
             )
         else:
             make_report(args.folder, args.timesteps, args.run_command)

@@ -20,7 +20,7 @@ from sb3_ppo_variants.benchmark.software import (
     current_software,
     pinned_versions,
 )
-from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+from sb3_ppo_variants.benchmark.store import DamagedStoreError, ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import execute_run, init_worker
 
 
@@ -35,12 +35,12 @@ class RunFailure:
 Pin = dict[str, str] | None
 
 
-def _local_results(runs: list[RunSpec], out: str, workers: int, pin: Pin) -> Iterator[RunResult | RunFailure]:
+def _local_results(runs: list[RunSpec], out: str, workers: int, pin: Pin) -> Iterator[RunResult | RunFailure | None]:
     """Results as they finish, from a pool of ``workers`` spawned processes (one torch thread each)."""
     context = multiprocessing.get_context("spawn")  # no fork of a process that holds torch's thread pools
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=init_worker)
     futures = {pool.submit(execute_run, spec, out, pin): spec for spec in runs}
-    pending: set[Future[RunResult]] = set(futures)
+    pending: set[Future[RunResult | None]] = set(futures)
     completed = False
     try:
         while pending:
@@ -58,12 +58,12 @@ def _local_results(runs: list[RunSpec], out: str, workers: int, pin: Pin) -> Ite
         pool.shutdown(wait=completed, cancel_futures=True)
 
 
-def _ray_execute(spec: RunSpec, out: str, pin: Pin) -> RunResult:
+def _ray_execute(spec: RunSpec, out: str, pin: Pin) -> RunResult | None:
     init_worker()
     return execute_run(spec, out, pin)
 
 
-def _ray_results(runs: list[RunSpec], out: str, address: str | None, pin: Pin) -> Iterator[RunResult | RunFailure]:
+def _ray_results(runs: list[RunSpec], out: str, address: str | None, pin: Pin) -> Iterator[RunResult | RunFailure | None]:
     """Results as they finish, one Ray task (one CPU) per run. ``address=None`` starts a local Ray instance."""
     try:
         import ray
@@ -95,6 +95,7 @@ def run_grid(
     address: str | None = None,
     progress: bool = True,
     allow_software_mismatch: bool = False,
+    redo_damaged: bool = False,
 ) -> list[RunResult]:
     """
     Run every run of ``grid`` that ``out``'s results store does not hold yet, storing each as soon as it finishes.
@@ -111,6 +112,8 @@ def run_grid(
     :param progress: show a progress bar with runs done / total and an ETA
     :param allow_software_mismatch: add runs made with software other than the folder's pin (each run records its
         own; the report shows the groups)
+    :param redo_damaged: delete the stored runs whose episode record is damaged and train them again (without it,
+        damaged runs stop the call before any training, naming them)
     :return: the runs finished by this call
     :raises SoftwareMismatchError: before any training, when this environment differs from the folder's pin
     """
@@ -119,10 +122,17 @@ def run_grid(
     if workers < 1:
         raise ValueError(f"workers must be >= 1, got {workers}")
     store = ResultsStore(out)
+    damaged = store.damaged_keys()
+    if damaged and not redo_damaged:
+        raise DamagedStoreError(
+            f"{store.path}: the episode records of {len(damaged)} run(s) are damaged: {', '.join(sorted(damaged))}. "
+            "Pass --redo-damaged (redo_damaged=True) to delete and train them again."
+        )
+    store.delete_runs(list(damaged))
     all_runs = grid.runs()
     finished = store.finished_keys()
     todo = [spec for spec in all_runs if spec.key not in finished]
-    results: Iterator[RunResult | RunFailure] = iter(())
+    results: Iterator[RunResult | RunFailure | None] = iter(())
     if todo:
         software = current_software()
         pin = store.pin_once(pinned_versions(software))
@@ -139,8 +149,13 @@ def run_grid(
     bar: Any = tqdm(total=len(all_runs), initial=len(all_runs) - len(todo), unit="run", disable=not progress)
     done: list[RunResult] = []
     failures: list[RunFailure] = []
+    claimed_elsewhere = 0
     with bar:
         for result in results:
+            if result is None:  # another runner on this folder stored or claimed it
+                claimed_elsewhere += 1
+                bar.update()
+                continue
             if isinstance(result, RunFailure):
                 failures.append(result)
                 bar.write(f"FAILED {result.spec.key}: {result.error}")
@@ -149,6 +164,8 @@ def run_grid(
             done.append(result)
             bar.set_postfix_str(f"{result.setting} {result.env} seed {result.seed}: {result.fps:.0f} steps/s")
             bar.update()
+    if claimed_elsewhere:
+        print(f"{claimed_elsewhere} run(s) were left to another runner on this folder, which claimed them first")
     if failures:
         raise RuntimeError(
             f"{len(failures)} of {len(todo)} runs failed and were not stored (the others were); rerun the same "

@@ -6,13 +6,25 @@ killed at any moment loses at most the runs in flight, and re-running the same c
 Schema versions (SQLite's ``user_version``): 0, the first; 1 adds each run's ``software`` (a JSON object, see
 :mod:`~sb3_ppo_variants.benchmark.software`; runs stored before it are kept and marked ``unknown``) and the folder's
 ``pin`` (the versions its runs must share). Opening a store migrates it in place, in one transaction.
+
+Runners that share a folder (two processes, or two machines on a shared file system) split its grid: a worker claims
+a run in the ``claims`` table before training it (:meth:`ResultsStore.claim`), and skips a run that another live
+runner claimed. The table is created when first needed and is not part of the schema version, so older code that
+does not claim still reads and writes the store.
+
+A store that SQLite cannot read, or a run whose episode record does not unpack, is reported with the file and the
+run's key (:class:`DamagedStoreError`); ``run --redo-damaged`` deletes the damaged runs so that they are trained again.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import socket
 import sqlite3
+import time
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -106,6 +118,29 @@ class RunResult:
     software: dict[str, str] | None = None
 
 
+#: a claim on a run by a runner on another host counts as abandoned after this long (a claim of this host is
+#: abandoned as soon as its process is gone)
+CLAIM_TIMEOUT_S = 24 * 3600.0
+
+CLAIMS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL)"
+)
+
+
+class DamagedStoreError(ValueError):
+    """The results store, or some of its runs, cannot be read: the message names the file and the runs."""
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ResultsStore:
     """
     Finished runs and cached random-policy scores in ``<folder>/results.sqlite``.
@@ -118,7 +153,13 @@ class ResultsStore:
     def __init__(self, folder: str | Path):
         self.path = Path(folder) / self.FILENAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._migrate()
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            raise DamagedStoreError(
+                f"{self.path} is not a readable results store ({error}). Restore it (e.g. from git) or move it away to "
+                "start a new one; its runs cannot be read."
+            ) from None
 
     def _migrate(self) -> None:
         """Create the tables, or bring an older store to :data:`SCHEMA_VERSION`, keeping its runs."""
@@ -185,31 +226,96 @@ class ResultsStore:
                     UNKNOWN if result.software is None else json.dumps(result.software, sort_keys=True),
                 ),
             )
+            db.execute(CLAIMS_SCHEMA)
+            db.execute("DELETE FROM claims WHERE key = ?", (result.key,))
 
     def runs(self) -> list[RunResult]:
-        """Every stored run with its episodes, in a stable order."""
+        """
+        Every stored run with its episodes, in a stable order.
+
+        :raises DamagedStoreError: naming the runs whose episode record does not unpack
+        """
+        runs, damaged = self._read_runs()
+        if damaged:
+            raise DamagedStoreError(
+                f"{self.path}: the episode records of {len(damaged)} run(s) are damaged: {', '.join(sorted(damaged))}. "
+                "Train them again with `python -m sb3_ppo_variants.benchmark run ... --redo-damaged` (the same command "
+                "that made them), or restore the file."
+            )
+        return runs
+
+    def damaged_keys(self) -> dict[str, str]:
+        """The runs whose episode record does not unpack, with the error."""
+        return self._read_runs()[1]
+
+    def delete_runs(self, keys: list[str]) -> None:
+        """Remove these runs (e.g. damaged ones, so that the runner trains them again), in one transaction."""
+        with self._connect() as db:
+            db.executemany("DELETE FROM runs WHERE key = ?", [(key,) for key in keys])
+
+    def _read_runs(self) -> tuple[list[RunResult], dict[str, str]]:
         with self._connect() as db:
             rows = db.execute(f"SELECT {RUN_COLUMNS} FROM runs ORDER BY setting, env, seed, timesteps").fetchall()
-        return [
-            RunResult(
-                key=row[0],
-                setting=row[1],
-                algo=row[2],
-                env=row[3],
-                seed=row[4],
-                timesteps=row[5],
-                n_envs=row[6],
-                kwargs=json.loads(row[7]),
-                code_version=row[8],
-                wall_time=row[9],
-                fps=row[10],
-                finished_at=row[11],
-                host=row[12],
-                episodes=unpack_episodes(row[13]),
-                software=None if row[14] == UNKNOWN else json.loads(row[14]),
+        runs, damaged = [], {}
+        for row in rows:
+            try:
+                episodes = unpack_episodes(row[13])
+                kwargs, software = json.loads(row[7]), None if row[14] == UNKNOWN else json.loads(row[14])
+            except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as error:
+                damaged[row[0]] = f"{type(error).__name__}: {error}"
+                continue
+            runs.append(
+                RunResult(
+                    key=row[0],
+                    setting=row[1],
+                    algo=row[2],
+                    env=row[3],
+                    seed=row[4],
+                    timesteps=row[5],
+                    n_envs=row[6],
+                    kwargs=kwargs,
+                    code_version=row[8],
+                    wall_time=row[9],
+                    fps=row[10],
+                    finished_at=row[11],
+                    host=row[12],
+                    episodes=episodes,
+                    software=software,
+                )
             )
-            for row in rows
-        ]
+        return runs, damaged
+
+    def release(self, key: str) -> None:
+        """Drop this run's claim (a run that failed, so that the next invocation retries it)."""
+        with self._connect() as db:
+            db.execute(CLAIMS_SCHEMA)
+            db.execute("DELETE FROM claims WHERE key = ?", (key,))
+
+    def claim(self, key: str, host: str | None = None, pid: int | None = None) -> bool:
+        """
+        Claim a run before training it, in one write transaction: False if the run is stored already or claimed by
+        another live runner (so two runners on one folder split the grid instead of both training every run).
+        A claim whose process is gone (same host) or older than :data:`CLAIM_TIMEOUT_S` (another host) is taken over.
+
+        :param key: the run's key
+        :param host: this runner's host (default: this machine's name)
+        :param pid: this runner's process id (default: this process's)
+        """
+        host = socket.gethostname() if host is None else host
+        pid = os.getpid() if pid is None else pid
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute(CLAIMS_SCHEMA)
+            if db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone():
+                return False
+            row = db.execute("SELECT host, pid, at FROM claims WHERE key = ?", (key,)).fetchone()
+            if row is not None and (row[0], row[1]) != (host, pid):
+                other_host, other_pid, at = row
+                alive = _process_alive(other_pid) if other_host == host else time.time() - at < CLAIM_TIMEOUT_S
+                if alive:
+                    return False
+            db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", (key, host, pid, time.time()))
+        return True
 
     def pin(self) -> dict[str, str] | None:
         """The versions this folder's runs must share (None: not pinned yet)."""

@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.grid import RunSpec
 from sb3_ppo_variants.benchmark.software import check_pin, current_software
-from sb3_ppo_variants.benchmark.store import RunResult
+from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.envs import register_envs
 
 
@@ -58,7 +58,7 @@ def init_worker() -> None:
             pass
 
 
-def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> RunResult:
+def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> RunResult | None:
     """
     Train one run of a grid and return everything the store keeps of it, what it ran on included. Worker processes
     call :func:`init_worker` first.
@@ -67,11 +67,24 @@ def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> R
     :param out: the benchmark folder (for the Monitor log)
     :param pin: the folder's pinned versions: a worker whose software differs refuses the run before training (a
         Ray worker may sit on another machine than the runner that checked its own); None: no check
-    :return: the finished run
+    :return: the finished run, or None when another runner has stored or claimed it (see
+        :meth:`~sb3_ppo_variants.benchmark.store.ResultsStore.claim`)
     :raises SoftwareMismatchError: the worker's software differs from ``pin``
     """
     software = current_software()
     check_pin(pin, software, out)
+    store = ResultsStore(out)
+    # another runner on this folder may have trained or claimed it meanwhile: the two split the grid
+    if not store.claim(spec.key):
+        return None
+    try:
+        return _train(spec, out, software)
+    except BaseException:
+        store.release(spec.key)  # so that the next invocation retries it at once
+        raise
+
+
+def _train(spec: RunSpec, out: str, software: dict[str, str]) -> RunResult:
     register_envs()
     env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
     if spec.normalize is not None:

@@ -141,9 +141,9 @@ def test_gradient_is_autograds_through_sb3s_policy(name: str, loss: dict[str, An
     th.testing.assert_close(analytic.flat.grad, expected, rtol=1e-4, atol=2e-5)
 
 
-def test_an_interrupted_update_leaves_its_steps_in_the_policy_and_optimizer() -> None:
-    """A non-finite gradient norm stops training mid-update: the steps made so far are in the policy (as on the exact
-    path) and in the optimizer's state, in torch's format."""
+def test_an_interrupted_update_is_undone_in_the_policy_and_optimizer() -> None:
+    """A non-finite gradient norm stops training mid-update: the flat copies are written back (in torch's format) and
+    the update is then undone, so the policy and Adam's state are those before the update, and training goes on."""
     model = PPOAdaptiveKL("MlpPolicy", "Pendulum-v1", seed=0, fast=True, **BUDGET)
     model.learn(64)
     before = [p.detach().clone() for p in model.policy.parameters()]
@@ -155,12 +155,16 @@ def test_an_interrupted_update_leaves_its_steps_in_the_policy_and_optimizer() ->
             original(what, float("nan"), epoch, minibatch)
 
     model._check_finite = fail_on_the_third  # type: ignore[method-assign]
-    with pytest.raises(FloatingPointError, match="gradient norm is nan"):
+    with pytest.raises(FloatingPointError, match=r"gradient norm is nan .* back to their finite values before this update"):
         model.learn(64, reset_num_timesteps=False)
     after = list(model.policy.parameters())
-    assert all(not th.equal(a, b) for a, b in zip(before, after, strict=True))
+    assert all(th.equal(a, b) for a, b in zip(before, after, strict=True))
     states = [model.policy.optimizer.state[p] for p in after]
-    assert {float(state["step"]) for state in states} == {steps_before + 2}
+    assert {float(state["step"]) for state in states} == {steps_before}
+    assert all(state["exp_avg"].shape == p.shape for state, p in zip(states, after, strict=True))
+    model._check_finite = original  # type: ignore[method-assign]
+    model.learn(64, reset_num_timesteps=False)
+    assert {float(model.policy.optimizer.state[p]["step"]) for p in after} == {2 * steps_before}  # one whole update more
 
 
 def test_continues_from_a_saved_model_on_either_path(tmp_path: Any) -> None:

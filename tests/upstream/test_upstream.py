@@ -17,7 +17,7 @@ from sb3_ppo_variants.upstream.cli import RunResult, compare, execute, stale_exc
 from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion, exclusion_for
 from sb3_ppo_variants.upstream.targets import UPSTREAM_FAMILIES, UpstreamRun
 
-FAKE_TESTS = '''
+FAKE_TESTS = """
 import pytest
 from stable_baselines3 import A2C, PPO
 
@@ -44,7 +44,7 @@ def test_unrelated():
 @pytest.mark.expensive
 def test_long():
     assert PPO is not None
-'''
+"""
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ def test_schedule_strings_in_a_yml(tmp_path: Path) -> None:
     args = ["train", "--algo", "ppo_fixed_kl", "--env", "CartPole-v1", "-f", "logs2", "--conf-file", str(conf)]
     result = zoo(*args, cwd=tmp_path, succeed=False)
     assert result.returncode != 0
-    assert "`kl_coef` must be a number" in result.stderr
+    assert "`kl_coef` must be a real number" in result.stderr
 
 
 @pytest.mark.slow

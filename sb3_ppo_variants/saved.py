@@ -1,0 +1,130 @@
+"""What ``load`` checks before it rebuilds a model: that the file is a whole SB3 model file, that it was saved by a
+class with the same objective and family as the one loading it (a file of another objective would otherwise train
+on with this class's objective and the file's ε, silently), and that the saved arguments with the ``load`` keyword
+overrides pass the constructor's checks."""
+
+from __future__ import annotations
+
+import io
+import pathlib
+import zipfile
+from typing import TYPE_CHECKING, Any
+
+from stable_baselines3.common.save_util import load_from_zip_file
+
+from sb3_ppo_variants.arguments import check_hyperparameters
+from sb3_ppo_variants.validation import check_float_or_schedule
+
+if TYPE_CHECKING:
+    from sb3_ppo_variants.base import SurrogatePPO
+
+#: the objective key that the stock algorithms' files stand for: they are PPO-Clip
+STOCK_OBJECTIVE = "clip"
+
+
+def _describe(path: Any) -> str:
+    return str(path) if isinstance(path, (str, pathlib.Path)) else f"the file object {path!r}"
+
+
+def read_saved_data(path: str | pathlib.Path | io.BufferedIOBase, custom_objects: dict[str, Any] | None) -> dict[str, Any]:
+    """
+    The ``data`` part of a saved model (its attributes), or a ``ValueError`` naming the file when it is not a whole
+    SB3 model file (SB3 itself asserts "No data found in the saved file" for a truncated one).
+
+    :param path: what ``load`` got: a path (``.zip`` may be left out, as SB3 allows) or a file object
+    :param custom_objects: as for ``load``
+    """
+    start = path.tell() if isinstance(path, io.IOBase) and path.seekable() else None
+    if isinstance(path, (str, pathlib.Path)) and not pathlib.Path(path).exists() and pathlib.Path(f"{path}.zip").exists():
+        path = f"{path}.zip"
+    try:
+        if isinstance(path, (str, pathlib.Path)) and pathlib.Path(path).is_file():
+            with zipfile.ZipFile(path) as archive:
+                damaged = archive.testzip()
+                names = archive.namelist()
+            if damaged is not None or "data" not in names or "policy.pth" not in names:
+                raise ValueError(
+                    f"{_describe(path)} is not a whole SB3 model file (damaged or truncated: "
+                    f"{'a damaged member ' + damaged if damaged else 'no data or policy.pth member'})"
+                )
+        data, _, _ = load_from_zip_file(path, custom_objects=custom_objects, device="cpu")
+    except zipfile.BadZipFile as error:
+        raise ValueError(f"{_describe(path)} is not a whole SB3 model file ({error})") from None
+    finally:
+        if start is not None:
+            path.seek(start)  # type: ignore[union-attr]
+    if data is None:
+        raise ValueError(f"{_describe(path)} is not a whole SB3 model file (no data: damaged or truncated)")
+    return data
+
+
+def saved_family(data: dict[str, Any]) -> str:
+    """The family key of the class that saved ``data``: recorded by this package, else read off the policy class."""
+    if "_family_key" in data:
+        return str(data["_family_key"])
+    policy = data.get("policy_class")
+    names = {cls.__name__ for cls in getattr(policy, "__mro__", ())}
+    if "RecurrentActorCriticPolicy" in names:
+        return "ppo_lstm"
+    if "MaskableActorCriticPolicy" in names:
+        return "ppo_mask"
+    return "ppo"
+
+
+def check_saved_class(cls: type[SurrogatePPO], data: dict[str, Any], path: Any) -> None:
+    """
+    Refuse a file whose objective or family differs from the loading class's.
+
+    :param cls: the class whose ``load`` runs
+    :param data: the file's data
+    :param path: the file, for the message
+    """
+    saved_by = data.get("_saved_by")
+    objective = data.get("_objective_key", STOCK_OBJECTIVE)
+    family = saved_family(data)
+    if objective == cls.objective.key and family == cls.family_key:
+        return
+    origin = f"{saved_by}" if saved_by else f"the stock algorithm of the {family!r} family (PPO-Clip)"
+    differs = " and ".join(
+        what
+        for what, same in (("objective", objective == cls.objective.key), ("algorithm family", family == cls.family_key))
+        if not same
+    )
+    raise ValueError(
+        f"{_describe(path)} was saved by {origin}: objective {objective!r}, family {family!r}. {cls.__name__} has "
+        f"objective {cls.objective.key!r} and family {cls.family_key!r}: it would go on training that model with another "
+        f"{differs}. Load it with a class of objective {objective!r} and family {family!r} (sb3_ppo_variants.registry "
+        "lists them; stable_baselines3.PPO, MaskablePPO and RecurrentPPO are objective 'clip')."
+    )
+
+
+def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> None:
+    """
+    The constructor's checks of the optimisation's arguments and the objective's knobs, on the saved values with the
+    ``load`` keyword overrides.
+
+    :param cls: the class whose ``load`` runs
+    :param values: the file's data updated with ``load``'s keyword arguments
+    """
+    check_hyperparameters(
+        values.get("learning_rate", 3e-4),
+        values.get("n_steps", 2048),
+        values.get("batch_size", 64),
+        values.get("n_epochs", 10),
+        values.get("gamma", 0.99),
+        values.get("gae_lambda", 0.95),
+        values.get("clip_range_vf"),
+        values.get("normalize_advantage", True),
+        values.get("ent_coef", 0.0),
+        values.get("vf_coef", 0.5),
+        values.get("max_grad_norm", 0.5),
+        values.get("target_kl"),
+        cls.family_accepts_batch_size_none,
+    )
+    clip_range = values.get("clip_range")
+    if clip_range is not None:
+        check_float_or_schedule("clip_range", clip_range, allow_inf=True)
+        cls.objective.check_clip_range(cls.__name__, clip_range)
+    for name, knob in cls.objective.knobs.items():
+        if name in values:
+            knob.check(name, values[name])

@@ -1,0 +1,77 @@
+"""``load`` cannot change the objective, accepts no argument the constructor refuses, and names a damaged file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sb3_contrib import MaskablePPO, RecurrentPPO
+from sb3_contrib.common.envs import InvalidActionEnvDiscrete
+from stable_baselines3 import PPO
+
+from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL, PPONoClip, RecurrentPPOClip
+from sb3_ppo_variants.registry import REGISTRY
+
+SMALL = dict(n_steps=32, batch_size=16, n_epochs=1, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("saved")
+    paths = {}
+    for name, cls in {"ppo": PPO, "PPOClip": PPOClip, "PPONoClip": PPONoClip, "PPOFixedKL": PPOFixedKL}.items():
+        cls("MlpPolicy", "CartPole-v1", **SMALL).save(folder / name)
+        paths[name] = folder / f"{name}.zip"
+    RecurrentPPO("MlpLstmPolicy", "CartPole-v1", **SMALL).save(folder / "recurrent")
+    paths["recurrent"] = folder / "recurrent.zip"
+    masked = InvalidActionEnvDiscrete(dim=4, n_invalid_actions=1)
+    MaskablePPO("MlpPolicy", masked, **SMALL).save(folder / "maskable")
+    paths["maskable"] = folder / "maskable.zip"
+    return paths
+
+
+@pytest.mark.parametrize("kwargs", [dict(kl_target=-1), dict(n_epochs=0), dict(gamma=2.0), dict(batch_size=1.5)])
+def test_load_checks_its_keyword_arguments_as_the_constructor(files: dict[str, Path], kwargs: dict) -> None:
+    saved = files["PPOFixedKL"]
+    cls = PPOAdaptiveKL if "kl_target" in kwargs else PPOFixedKL
+    if cls is PPOAdaptiveKL:
+        saved = saved.parent / "adaptive.zip"
+        PPOAdaptiveKL("MlpPolicy", "CartPole-v1", **SMALL).save(saved)
+    with pytest.raises((ValueError, TypeError), match=f"`{next(iter(kwargs))}`"):
+        cls.load(saved, **kwargs)
+
+
+def test_files_of_the_same_objective_load(files: dict[str, Path]) -> None:
+    assert PPOClip.load(files["ppo"]).clip_range(1) == 0.2  # stock PPO is PPO-Clip
+    assert PPOClip.load(files["PPOClip"]).clip_range(1) == 0.2
+    assert PPONoClip.load(files["PPONoClip"]).clip_range is None
+    assert PPOFixedKL.load(files["PPOFixedKL"]).kl_coef == 1.0
+    assert isinstance(PPO.load(files["PPOClip"]), PPO)  # a PPOClip file is a PPO file
+
+
+@pytest.mark.parametrize(
+    ("cls", "name", "saved_by"),
+    [
+        (PPONoClip, "ppo", "the stock algorithm of the 'ppo' family"),
+        (PPOClip, "PPOFixedKL", "PPOFixedKL: objective 'fixed_kl'"),
+        (PPOFixedKL, "PPONoClip", "PPONoClip: objective 'no_clip'"),
+        (PPOAdaptiveKL, "PPOFixedKL", "PPOFixedKL"),
+        (PPOClip, "recurrent", "family 'ppo_lstm'"),
+        (RecurrentPPOClip, "ppo", "family 'ppo'"),
+        (next(v.cls for v in REGISTRY if v.key == "ppo_mask_clip"), "ppo", "family 'ppo'"),
+        (PPOClip, "maskable", "family 'ppo_mask'"),
+    ],
+)
+def test_a_file_of_another_objective_or_family_is_refused(cls: type, name: str, saved_by: str, files: dict[str, Path]) -> None:
+    with pytest.raises(ValueError, match=f"was saved by .*{saved_by}") as caught:
+        cls.load(files[name])
+    assert f"{cls.__name__} has objective" in str(caught.value)
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.99])
+def test_a_truncated_file_is_named(files: dict[str, Path], tmp_path: Path, cut: float) -> None:
+    data = files["PPOClip"].read_bytes()
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(ValueError, match=f"{damaged} is not a whole SB3 model file"):
+        PPOClip.load(damaged)
