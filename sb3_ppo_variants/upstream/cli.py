@@ -125,6 +125,8 @@ def execute(
     :param restated: see :func:`pytest_command`
     """
     name = run.label.replace(" ", "_").replace("=", "_").replace("(", "").replace(")", "")
+    # absolute: pytest runs in a scratch folder, where a relative --out would point elsewhere
+    logs = logs.resolve()
     report = logs / f"{name}.json"
     run = UpstreamRun(run.family_key, run.variant_key, run.fast, str(report))
     env = {**os.environ, ENV_VAR: run.to_json()}

@@ -56,8 +56,9 @@ def fake_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run(source: Path, tmp_path: Path, variant: str | None, fast: bool = False) -> RunResult:
-    return execute(UpstreamRun("ppo", variant, fast), source, tmp_path, restated=False, timeout=600)
+def run(source: Path, logs: Path, variant: str | None, fast: bool = False) -> RunResult:
+    logs.mkdir(exist_ok=True)
+    return execute(UpstreamRun("ppo", variant, fast), source, logs, restated=False, timeout=600)
 
 
 def test_selection_and_names_across_classes(fake_source: Path, tmp_path: Path) -> None:
@@ -78,8 +79,9 @@ def test_selection_and_names_across_classes(fake_source: Path, tmp_path: Path) -
     assert comparison.regressions == {"tests/test_fake.py::test_names_the_class": "failed"}
 
 
-def test_fast_runs_default_to_fast(fake_source: Path, tmp_path: Path) -> None:
-    fast = run(fake_source, tmp_path, "ppo_no_clip", fast=True)
+def test_fast_runs_default_to_fast(fake_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # and a relative log folder (CI passes --out .upstream-logs) still gets the outcomes
+    fast = run(fake_source, Path("logs"), "ppo_no_clip", fast=True)
     assert fast.outcomes["tests/test_fake.py::test_fast_default"] == "passed", fast.log
     assert fast.outcomes["tests/test_fake.py::test_names_the_class"] == "passed"
 
