@@ -112,7 +112,13 @@ def pytest_command(run: UpstreamRun, source: Path, include_long: bool, restated:
 
 
 def execute(
-    run: UpstreamRun, source: Path, logs: Path, include_long: bool = False, timeout: float = 3600.0, restated: bool = True
+    run: UpstreamRun,
+    source: Path,
+    logs: Path,
+    include_long: bool = False,
+    timeout: float = 3600.0,
+    restated: bool = True,
+    threads: int | None = None,
 ) -> RunResult:
     """
     Run one pytest process in a scratch folder (upstream tests write files to the working directory).
@@ -123,6 +129,8 @@ def execute(
     :param include_long: see :func:`pytest_command`
     :param timeout: seconds before the run is stopped
     :param restated: see :func:`pytest_command`
+    :param threads: torch's (OpenMP's) threads in the pytest process; None: torch's default (one per core), which
+        oversubscribes the cores when several runs go at once
     """
     name = run.label.replace(" ", "_").replace("=", "_").replace("(", "").replace(")", "")
     # absolute: pytest runs in a scratch folder, where a relative --out would point elsewhere
@@ -130,6 +138,8 @@ def execute(
     report = logs / f"{name}.json"
     run = UpstreamRun(run.family_key, run.variant_key, run.fast, str(report))
     env = {**os.environ, ENV_VAR: run.to_json()}
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
     # The pytest process must import this package from where this command did: run with -m from a source checkout,
     # this command imports the checkout although site-packages has an installed copy, and the plugin (from one copy)
     # and the restated test files (from the other) would clash.
@@ -253,7 +263,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.mkdir(parents=True, exist_ok=True)
 
         def one(run: UpstreamRun) -> RunResult:
-            result = execute(run, sources[run.family.distribution], logs, args.include_long, args.timeout)
+            # several runs at once share the cores: one torch thread each (LSTM tests ran ~4x slower oversubscribed)
+            threads = 1 if args.jobs > 1 else None
+            result = execute(run, sources[run.family.distribution], logs, args.include_long, args.timeout, threads=threads)
             print(f"  {run.label}: {len(result.outcomes)} tests in {result.seconds:.0f} s", flush=True)
             return result
 
