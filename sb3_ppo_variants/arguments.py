@@ -160,6 +160,9 @@ def _wrong_type(name: str, expected: str, value: Any) -> TypeError:
 def _check_net_arch(net_arch: Any) -> None:
     if net_arch is None:
         return
+    if isinstance(net_arch, (list, tuple)) and net_arch and isinstance(net_arch[0], dict):
+        # SB3's old format, [dict(pi=..., vf=...)], which SB3 2.9.0 still takes (with a warning)
+        net_arch = net_arch[0]
     layers: dict[str, Any] = net_arch if isinstance(net_arch, dict) else {"": net_arch}
     for key, sizes in layers.items():
         name = "policy_kwargs['net_arch']" + (f"[{key!r}]" if key else "")

@@ -12,6 +12,7 @@ import pytest
 from sb3_contrib.common.envs import InvalidActionEnvDiscrete
 from stable_baselines3.common.envs import IdentityEnv
 
+from sb3_ppo_variants import PPOClip
 from sb3_ppo_variants.registry import REGISTRY
 from tests.test_validation import ExplodingEnv  # noqa: F401  (registers ExplodingEnv-v0, which fails if built)
 
@@ -111,6 +112,15 @@ def test_numpy_scalars_are_accepted(cls: type) -> None:
     )
     model.learn(64)
     assert model.num_timesteps == 64
+
+
+@pytest.mark.parametrize("net_arch", [[], [4, 4], dict(pi=[8]), dict(pi=[8], vf=[4, 4]), [dict(vf=[8], pi=[4])]])
+def test_every_net_arch_format_sb3_takes_is_accepted(net_arch: Any) -> None:
+    """Including SB3's old format, a list holding one dict, which SB3 2.9.0 still takes with a warning."""
+    model = PPOClip("MlpPolicy", "CartPole-v1", policy_kwargs={"net_arch": net_arch}, n_steps=32, batch_size=16, device="cpu")
+    assert model.policy is not None
+    with pytest.raises(ValueError, match=r"`policy_kwargs\['net_arch'\]\['vf'\]` layer size"):
+        PPOClip("MlpPolicy", "ExplodingEnv-v0", policy_kwargs={"net_arch": [dict(vf=[0])]})
 
 
 def test_interval_notation_is_exact() -> None:
