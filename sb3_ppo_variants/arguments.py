@@ -39,11 +39,7 @@ def check_learning_rate(learning_rate: Any) -> None:
     The learning rate: a number in [0, :data:`MAX_LEARNING_RATE`] or a schedule (whose values
     :func:`check_scheduled_learning_rate` checks at each update).
     """
-    if callable(learning_rate):
-        return
-    if isinstance(learning_rate, str):
-        check_float_or_schedule("learning_rate", learning_rate)
-    check_float("learning_rate", learning_rate, low=0.0, high=MAX_LEARNING_RATE)
+    check_float_or_schedule("learning_rate", learning_rate, high=MAX_LEARNING_RATE, allow_zero=True)
 
 
 def check_scheduled_learning_rate(value: Any, progress_remaining: float, timestep: int) -> None:
@@ -63,6 +59,23 @@ def check_scheduled_learning_rate(value: Any, progress_remaining: float, timeste
             f"the learning_rate schedule returned {value!r} at progress_remaining={progress_remaining:.6g} (the update "
             f"after timestep {timestep}): {error}. No optimizer step used it."
         ) from None
+
+
+#: the arguments :func:`check_hyperparameters` takes, in its order (every family's constructor has them)
+HYPERPARAMETERS = (
+    "learning_rate",
+    "n_steps",
+    "batch_size",
+    "n_epochs",
+    "gamma",
+    "gae_lambda",
+    "clip_range_vf",
+    "normalize_advantage",
+    "ent_coef",
+    "vf_coef",
+    "max_grad_norm",
+    "target_kl",
+)
 
 
 def check_hyperparameters(

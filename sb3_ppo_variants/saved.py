@@ -5,14 +5,15 @@ overrides pass the constructor's checks."""
 
 from __future__ import annotations
 
+import inspect
 import io
 import pathlib
 import zipfile
 from typing import TYPE_CHECKING, Any
 
-from stable_baselines3.common.save_util import load_from_zip_file
+from stable_baselines3.common.save_util import json_to_data
 
-from sb3_ppo_variants.arguments import check_hyperparameters
+from sb3_ppo_variants.arguments import HYPERPARAMETERS, check_hyperparameters
 from sb3_ppo_variants.validation import check_float_or_schedule
 
 if TYPE_CHECKING:
@@ -38,24 +39,22 @@ def read_saved_data(path: str | pathlib.Path | io.BufferedIOBase, custom_objects
     if isinstance(path, (str, pathlib.Path)) and not pathlib.Path(path).exists() and pathlib.Path(f"{path}.zip").exists():
         path = f"{path}.zip"
     try:
-        if isinstance(path, (str, pathlib.Path)) and pathlib.Path(path).is_file():
-            with zipfile.ZipFile(path) as archive:
-                damaged = archive.testzip()
-                names = archive.namelist()
+        # only the data member is decoded here (SB3's load reads the file again, parameters included)
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+            names = archive.namelist()
             if damaged is not None or "data" not in names or "policy.pth" not in names:
                 raise ValueError(
                     f"{_describe(path)} is not a whole SB3 model file (damaged or truncated: "
                     f"{'a damaged member ' + damaged if damaged else 'no data or policy.pth member'})"
                 )
-        data, _, _ = load_from_zip_file(path, custom_objects=custom_objects, device="cpu")
+            text = archive.read("data").decode()
     except zipfile.BadZipFile as error:
         raise ValueError(f"{_describe(path)} is not a whole SB3 model file ({error})") from None
     finally:
         if start is not None:
             path.seek(start)  # type: ignore[union-attr]
-    if data is None:
-        raise ValueError(f"{_describe(path)} is not a whole SB3 model file (no data: damaged or truncated)")
-    return data
+    return json_to_data(text, custom_objects=custom_objects)
 
 
 def saved_family(data: dict[str, Any]) -> str:
@@ -106,20 +105,12 @@ def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> N
     :param cls: the class whose ``load`` runs
     :param values: the file's data updated with ``load``'s keyword arguments
     """
+    # a file saved by SB3 holds every one of these; the constructor's defaults stand in for any it lacks
+    defaults = {name: parameter.default for name, parameter in inspect.signature(cls).parameters.items()}
+    values = {**defaults, **values}
     check_hyperparameters(
-        values.get("learning_rate", 3e-4),
-        values.get("n_steps", 2048),
-        values.get("batch_size", 64),
-        values.get("n_epochs", 10),
-        values.get("gamma", 0.99),
-        values.get("gae_lambda", 0.95),
-        values.get("clip_range_vf"),
-        values.get("normalize_advantage", True),
-        values.get("ent_coef", 0.0),
-        values.get("vf_coef", 0.5),
-        values.get("max_grad_norm", 0.5),
-        values.get("target_kl"),
-        cls.family_accepts_batch_size_none,
+        **{name: values[name] for name in HYPERPARAMETERS},
+        batch_size_none_means_whole_rollout=cls.family_accepts_batch_size_none,
     )
     clip_range = values.get("clip_range")
     if clip_range is not None:

@@ -126,7 +126,13 @@ def check_bool(name: str, value: Any) -> bool:
 
 
 def check_float_or_schedule(
-    name: str, value: Any, *, allow_inf: bool = False, allow_zero: bool = False, error: type[ValueError] = ValueError
+    name: str,
+    value: Any,
+    *,
+    high: float = math.inf,
+    allow_inf: bool = False,
+    allow_zero: bool = False,
+    error: type[ValueError] = ValueError,
 ) -> None:
     """
     Check a hyperparameter that is either a positive number or a schedule (a callable of the progress remaining).
@@ -135,6 +141,7 @@ def check_float_or_schedule(
 
     :param name: the argument's name, for the message
     :param value: the value to check
+    :param high: the largest accepted number
     :param allow_inf: whether +inf is accepted (e.g. ``clip_range=inf``, which clips nothing)
     :param allow_zero: whether 0 is accepted (e.g. ``learning_rate=0``, which SB3 accepts)
     :param error: the class of a range error (:class:`AssertionCompatibleValueError` where the stock algorithm asserts)
@@ -146,4 +153,4 @@ def check_float_or_schedule(
             f"`{name}` must be a number or a callable schedule, got the string {value!r}"
             " (rl-zoo3 schedule strings such as 'lin_0.2' are converted by the zoo, not by the constructor)"
         )
-    check_float(name, value, low=0.0, low_inclusive=allow_zero, allow_inf=allow_inf, error=error)
+    check_float(name, value, low=0.0, high=high, low_inclusive=allow_zero, allow_inf=allow_inf, error=error)

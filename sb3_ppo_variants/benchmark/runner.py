@@ -20,7 +20,7 @@ from sb3_ppo_variants.benchmark.software import (
     current_software,
     pinned_versions,
 )
-from sb3_ppo_variants.benchmark.store import DamagedStoreError, ResultsStore, RunResult
+from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import execute_run, init_worker
 
 
@@ -124,10 +124,7 @@ def run_grid(
     store = ResultsStore(out)
     damaged = store.damaged_keys()
     if damaged and not redo_damaged:
-        raise DamagedStoreError(
-            f"{store.path}: the episode records of {len(damaged)} run(s) are damaged: {', '.join(sorted(damaged))}. "
-            "Pass --redo-damaged (redo_damaged=True) to delete and train them again."
-        )
+        raise store.damaged_error(damaged, "Pass --redo-damaged (redo_damaged=True) to delete and train them again.")
     store.delete_runs(list(damaged))
     all_runs = grid.runs()
     finished = store.finished_keys()

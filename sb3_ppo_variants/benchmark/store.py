@@ -237,12 +237,22 @@ class ResultsStore:
         """
         runs, damaged = self._read_runs()
         if damaged:
-            raise DamagedStoreError(
-                f"{self.path}: the episode records of {len(damaged)} run(s) are damaged: {', '.join(sorted(damaged))}. "
+            raise self.damaged_error(
+                damaged,
                 "Train them again with `python -m sb3_ppo_variants.benchmark run ... --redo-damaged` (the same command "
-                "that made them), or restore the file."
+                "that made them), or restore the file.",
             )
         return runs
+
+    def damaged_error(self, damaged: dict[str, str], remedy: str) -> DamagedStoreError:
+        """
+        The error that names the store's damaged runs.
+
+        :param damaged: :meth:`damaged_keys`
+        :param remedy: what the user can do, for the message
+        """
+        keys = ", ".join(sorted(damaged))
+        return DamagedStoreError(f"{self.path}: the episode records of {len(damaged)} run(s) are damaged: {keys}. {remedy}")
 
     def damaged_keys(self) -> dict[str, str]:
         """The runs whose episode record does not unpack, with the error."""
