@@ -50,7 +50,11 @@ def read_saved_data(path: str | pathlib.Path | io.BufferedIOBase, custom_objects
                 )
             text = archive.read("data").decode()
     except zipfile.BadZipFile as error:
-        raise ValueError(f"{_describe(path)} is not a whole SB3 model file ({error})") from None
+        # SB3's own wording first ("wasn't a zip-file"), so that code matching SB3's message still matches ours
+        raise ValueError(
+            f"Error: the file {path} wasn't a zip-file: {_describe(path)} is not a whole SB3 model file (damaged, "
+            f"truncated or not a model file at all: {error})"
+        ) from None
     finally:
         if start is not None:
             path.seek(start)  # type: ignore[union-attr]

@@ -75,3 +75,12 @@ def test_a_truncated_file_is_named(files: dict[str, Path], tmp_path: Path, cut: 
     damaged.write_bytes(data[: int(len(data) * cut)])
     with pytest.raises(ValueError, match=f"{damaged} is not a whole SB3 model file"):
         PPOClip.load(damaged)
+
+
+@pytest.mark.parametrize("cls", [PPO, MaskablePPO, RecurrentPPO, *(variant.cls for variant in REGISTRY)])
+def test_a_file_that_is_not_a_zip_gets_sb3s_error(cls: type, tmp_path: Path) -> None:
+    # SB3's own test (test_save_load.py::test_load_bad_zip) matches this wording; the stock class is the reference
+    bad = tmp_path / "not_a_zip.zip"
+    bad.write_text("this is not a zip file")
+    with pytest.raises(ValueError, match="wasn't a zip-file"):
+        cls.load(str(bad))
