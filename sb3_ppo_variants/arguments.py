@@ -21,6 +21,7 @@ from stable_baselines3.common.policies import BasePolicy
 from sb3_ppo_variants.validation import (
     AssertionCompatibleValueError,
     check_bool,
+    check_choice,
     check_float,
     check_float_or_schedule,
     check_int,
@@ -75,7 +76,12 @@ HYPERPARAMETERS = (
     "vf_coef",
     "max_grad_norm",
     "target_kl",
+    "normalize_advantage_over",
 )
+
+#: what advantages are standardised over (``normalize_advantage_over``): each minibatch (SB3) or the whole rollout
+#: once per update (the paper's released code)
+ADVANTAGE_SCOPES = ("minibatch", "rollout")
 
 
 def check_hyperparameters(
@@ -91,16 +97,18 @@ def check_hyperparameters(
     vf_coef: Any,
     max_grad_norm: Any,
     target_kl: Any,
+    normalize_advantage_over: Any,
     batch_size_none_means_whole_rollout: bool,
 ) -> None:
     """The optimisation's arguments (SB3 PPO's meaning; see the classes' ``:param`` texts)."""
     check_learning_rate(learning_rate)
     check_int("n_steps", n_steps, low=1, high=MAX_N_STEPS)
     normalize_advantage = check_bool("normalize_advantage", normalize_advantage)
-    # Advantage normalisation divides by the minibatch std, which is NaN for one sample (SB3 issue #440). SB3 PPO
-    # asserts it, and clip_range_vf > 0 below: their range errors are also AssertionErrors.
+    per_minibatch = check_choice("normalize_advantage_over", normalize_advantage_over, ADVANTAGE_SCOPES) == "minibatch"
+    # Advantage normalisation per minibatch divides by the minibatch std, which is NaN for one sample (SB3 issue #440).
+    # SB3 PPO asserts it, and clip_range_vf > 0 below: their range errors are also AssertionErrors.
     if batch_size is not None or not batch_size_none_means_whole_rollout:
-        low = 2 if normalize_advantage else 1
+        low = 2 if normalize_advantage and per_minibatch else 1
         check_int("batch_size", batch_size, low=low, high=MAX_N_STEPS, error=AssertionCompatibleValueError)
     check_int("n_epochs", n_epochs, low=1, high=MAX_N_STEPS)
     check_float("gamma", gamma, low=0.0, high=1.0)

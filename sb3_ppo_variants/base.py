@@ -60,6 +60,10 @@ from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_boo
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
 
+#: The arguments the loop adds to every stock algorithm's, with their defaults, which keep the stock numerics (a test
+#: checks every class's signature against the stock one plus these and the objective's knobs)
+LOOP_ARGUMENTS: dict[str, Any] = {"fast": False, "normalize_advantage_over": "minibatch"}
+
 #: ``:param`` lines shared by every variant's docstring (they are SB3 PPO's arguments, with SB3's meaning).
 COMMON_PARAMS_DOC = """:param policy: The policy model to use (MlpPolicy, CnnPolicy, MultiInputPolicy, or a policy class)
     :param env: The environment to learn from (if registered in Gym, can be str)
@@ -98,7 +102,11 @@ COMMON_PARAMS_DOC = """:param policy: The policy model to use (MlpPolicy, CnnPol
     :param fast: Opt-in fast path (see :mod:`sb3_ppo_variants.fast`): the same algorithm, policy and buffers with less
         work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
         rollout, gradients in closed form without autograd for MLP policies, fused Adam). Results match the default
-        path up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics."""
+        path up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by
+        the mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the
+        code behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once)."""
 
 
 def params_doc(exclude: tuple[str, ...] = ()) -> str:
@@ -194,6 +202,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         # Every check runs before SB3 builds (and maybe seeds and resets) the environment.
         check_bool("fast", fast)
@@ -210,6 +219,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             vf_coef,
             max_grad_norm,
             target_kl,
+            normalize_advantage_over,
             self.family_accepts_batch_size_none,
         )
         check_setup(
@@ -283,6 +293,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.clip_range = clip_range  # type: ignore[assignment]  # a FloatSchedule after _setup_model
         self.clip_range_vf = clip_range_vf  # type: ignore[assignment]
         self.normalize_advantage = bool(normalize_advantage)
+        self.normalize_advantage_over = normalize_advantage_over
+        # (mean, std) of the rollout's advantages during an update with normalize_advantage_over="rollout"
+        self._rollout_advantage_moments: tuple[float, float] | None = None
         self.target_kl = target_kl
         self.fast = bool(fast)
         self._evaluator: PolicyEvaluator | None = None
@@ -347,12 +360,33 @@ class SurrogatePPO(OnPolicyAlgorithm):
         return th.mean
 
     def _advantages(self, samples: Any) -> th.Tensor:
-        """The minibatch's advantages, standardised over the minibatch when ``normalize_advantage`` (SB3 PPO)."""
+        """The minibatch's advantages, standardised over the minibatch (SB3 PPO) or over the rollout when
+        ``normalize_advantage``."""
         advantages = samples.advantages
+        if self._rollout_advantage_moments is not None:
+            return self._standardised_over_rollout(advantages)
         # Normalization does not make sense if mini batchsize == 1, see GH issue #325
         if self.normalize_advantage and len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         return advantages
+
+    def _standardised_over_rollout(self, advantages: th.Tensor) -> th.Tensor:
+        """``advantages`` standardised by the whole rollout's mean and standard deviation (this update's)."""
+        assert self._rollout_advantage_moments is not None
+        mean, std = self._rollout_advantage_moments
+        # the epsilon is SB3's (a rollout of equal advantages would otherwise divide by 0; ppo1 has none)
+        return (advantages - mean) / (std + 1e-8)
+
+    def _measure_rollout_advantages(self) -> tuple[float, float] | None:
+        """
+        Mean and standard deviation of all the rollout's advantages when ``normalize_advantage_over="rollout"``, else
+        None. The buffer's ``advantages`` hold each step of the rollout once (sequence padding comes later, in
+        ``get()``), so every family reads them alike. numpy's std divides by the number of samples, as ppo1's does.
+        """
+        if not (self.normalize_advantage and self.normalize_advantage_over == "rollout"):
+            return None
+        advantages = np.asarray(self.rollout_buffer.advantages, dtype=np.float64)
+        return float(advantages.mean()), float(advantages.std())
 
     def _value_loss(self, values: th.Tensor, samples: Any, clip_range_vf: float | None) -> th.Tensor:
         """SB3 PPO's value loss (:func:`~sb3_ppo_variants.objectives.value_loss`)."""
@@ -372,7 +406,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     def _excluded_save_params(self) -> list[str]:
         # The evaluator holds references to the policy's modules, which are saved with the policy.
-        return [*super()._excluded_save_params(), "_evaluator"]
+        return [*super()._excluded_save_params(), "_evaluator", "_rollout_advantage_moments"]
 
     def _fast_evaluator(self) -> PolicyEvaluator:
         """The fast path's evaluator for the current policy (a loaded model has a new policy object)."""
@@ -477,6 +511,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         # Switch to train mode (this affects batch norm / dropout)
         self.policy.set_training_mode(True)
+        self._rollout_advantage_moments = self._measure_rollout_advantages()
         # Update optimizer learning rate
         self._update_learning_rate(self.policy.optimizer)
         clip_range = None if self.clip_range is None else self.clip_range(self._current_progress_remaining)

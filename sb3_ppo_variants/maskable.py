@@ -86,6 +86,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         super().__init__(
             policy,  # type: ignore[arg-type]
@@ -115,6 +116,7 @@ class MaskableSurrogatePPO(SurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
     def _setup_model(self) -> None:

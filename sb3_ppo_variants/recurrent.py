@@ -89,6 +89,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self._last_lstm_states: Any = None
         super().__init__(
@@ -119,6 +120,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
     def _setup_model(self) -> None:
@@ -155,6 +157,8 @@ class RecurrentSurrogatePPO(SurrogatePPO):
 
     def _advantages(self, samples: Any) -> th.Tensor:
         advantages = samples.advantages
+        if self._rollout_advantage_moments is not None:
+            return self._standardised_over_rollout(advantages)
         if self.normalize_advantage:
             mask = samples.mask > 1e-8
             advantages = (advantages - advantages[mask].mean()) / (advantages[mask].std() + 1e-8)

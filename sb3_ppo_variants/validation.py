@@ -125,6 +125,23 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
+def check_choice(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    """
+    Check that ``value`` is one of the strings ``choices``.
+
+    :param name: the argument's name, for the message
+    :param value: the value to check
+    :param choices: the accepted strings
+    :return: the value
+    """
+    accepted = " or ".join(repr(choice) for choice in choices)
+    if not isinstance(value, str):
+        raise TypeError(f"`{name}` must be {accepted}, got {type(value).__name__} {_shown(value)}")
+    if value not in choices:
+        raise ValueError(f"`{name}` must be {accepted}, got {value!r}")
+    return value
+
+
 def check_float_or_schedule(
     name: str,
     value: Any,

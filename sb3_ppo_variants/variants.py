@@ -72,6 +72,10 @@ class PPOClip(SurrogatePPO):
         work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
         rollout, gradients in closed form without autograd for MLP policies, fused Adam). Results match the default path
         up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = Clipping()
@@ -105,6 +109,7 @@ class PPOClip(SurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         super().__init__(
@@ -135,6 +140,7 @@ class PPOClip(SurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -201,6 +207,10 @@ class PPOAdaptiveKL(SurrogatePPO):
         work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
         rollout, gradients in closed form without autograd for MLP policies, fused Adam). Results match the default path
         up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = AdaptiveKLPenalty()
@@ -238,6 +248,7 @@ class PPOAdaptiveKL(SurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         self.objective.set_knobs(
@@ -271,6 +282,7 @@ class PPOAdaptiveKL(SurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -326,6 +338,10 @@ class PPOFixedKL(SurrogatePPO):
         work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
         rollout, gradients in closed form without autograd for MLP policies, fused Adam). Results match the default path
         up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = FixedKLPenalty()
@@ -360,6 +376,7 @@ class PPOFixedKL(SurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         self.objective.set_knobs(self, kl_coef=kl_coef)
@@ -391,6 +408,7 @@ class PPOFixedKL(SurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -443,6 +461,10 @@ class PPONoClip(SurrogatePPO):
         work per step (actions sampled by the actor alone, values and log-probabilities in batched passes after the
         rollout, gradients in closed form without autograd for MLP policies, fused Adam). Results match the default path
         up to float rounding, not bit for bit. False (default): bit-for-bit ``stable_baselines3.PPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = NoClipping()
@@ -475,6 +497,7 @@ class PPONoClip(SurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         super().__init__(
             policy,
@@ -504,6 +527,7 @@ class PPONoClip(SurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -552,6 +576,10 @@ class MaskablePPOClip(MaskableSurrogatePPO):
         and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
         not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
         bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = Clipping()
@@ -583,6 +611,7 @@ class MaskablePPOClip(MaskableSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         super().__init__(
@@ -611,6 +640,7 @@ class MaskablePPOClip(MaskableSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -674,6 +704,10 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
         and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
         not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
         bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = AdaptiveKLPenalty()
@@ -709,6 +743,7 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         self.objective.set_knobs(
@@ -740,6 +775,7 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -792,6 +828,10 @@ class MaskablePPOFixedKL(MaskableSurrogatePPO):
         and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
         not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
         bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = FixedKLPenalty()
@@ -824,6 +864,7 @@ class MaskablePPOFixedKL(MaskableSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         self.objective.set_knobs(self, kl_coef=kl_coef)
@@ -853,6 +894,7 @@ class MaskablePPOFixedKL(MaskableSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -902,6 +944,10 @@ class MaskablePPONoClip(MaskableSurrogatePPO):
         and torch's fused Adam kernel (the lean collection and closed-form evaluators of :mod:`sb3_ppo_variants.fast` do
         not handle masks yet). Results match the default path up to float rounding, not bit for bit. False (default):
         bit-for-bit ``sb3_contrib.MaskablePPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = NoClipping()
@@ -932,6 +978,7 @@ class MaskablePPONoClip(MaskableSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         super().__init__(
             policy,
@@ -959,6 +1006,7 @@ class MaskablePPONoClip(MaskableSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -1008,6 +1056,10 @@ class RecurrentPPOClip(RecurrentSurrogatePPO):
         autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
         :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
         not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = Clipping()
@@ -1039,6 +1091,7 @@ class RecurrentPPOClip(RecurrentSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         super().__init__(
@@ -1067,6 +1120,7 @@ class RecurrentPPOClip(RecurrentSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -1131,6 +1185,10 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
         autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
         :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
         not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = AdaptiveKLPenalty()
@@ -1166,6 +1224,7 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         self.objective.set_knobs(
@@ -1197,6 +1256,7 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -1250,6 +1310,10 @@ class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
         autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
         :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
         not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = FixedKLPenalty()
@@ -1282,6 +1346,7 @@ class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         self.objective.check_clip_range(type(self).__name__, clip_range)
         self.objective.set_knobs(self, kl_coef=kl_coef)
@@ -1311,6 +1376,7 @@ class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )
 
 
@@ -1361,6 +1427,10 @@ class RecurrentPPONoClip(RecurrentSurrogatePPO):
         autograd, and torch's fused Adam kernel (the lean collection and closed-form evaluators of
         :mod:`sb3_ppo_variants.fast` do not handle LSTM states yet). Results match the default path up to float rounding,
         not bit for bit. False (default): bit-for-bit ``sb3_contrib.RecurrentPPO``'s numerics.
+    :param normalize_advantage_over: What the advantages are standardised over when ``normalize_advantage``:
+        ``"minibatch"`` (default, SB3's: each minibatch by its own mean and standard deviation) or ``"rollout"`` (by the
+        mean and standard deviation of the whole rollout, computed once per update before the first epoch, as the code
+        behind the paper's numbers does: OpenAI baselines ``ppo1`` standardises its batch of T samples once).
     """
 
     objective = NoClipping()
@@ -1391,6 +1461,7 @@ class RecurrentPPONoClip(RecurrentSurrogatePPO):
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
         fast: bool = False,
+        normalize_advantage_over: str = "minibatch",
     ):
         super().__init__(
             policy,
@@ -1418,4 +1489,5 @@ class RecurrentPPONoClip(RecurrentSurrogatePPO):
             device=device,
             _init_setup_model=_init_setup_model,
             fast=fast,
+            normalize_advantage_over=normalize_advantage_over,
         )

@@ -46,6 +46,17 @@ PASSTHROUGH: list[tuple[dict[str, Any], type[Exception], str]] = [
     (dict(learning_rate=10**300), ValueError, r"`learning_rate` must be in \[0.0, 3.40282"),
     (dict(learning_rate=1e39), ValueError, r"`learning_rate` must be in \[0.0, 3.40282"),
     (dict(n_epochs=np.bool_(True)), TypeError, r"`n_epochs` must be an int in \[1, 2147483647\], got bool np.True_"),
+    (
+        dict(normalize_advantage_over="batch"),
+        ValueError,
+        "`normalize_advantage_over` must be 'minibatch' or 'rollout', got 'batch'",
+    ),
+    (
+        dict(normalize_advantage_over=None),
+        TypeError,
+        "`normalize_advantage_over` must be 'minibatch' or 'rollout', got NoneType",
+    ),
+    (dict(batch_size=1), ValueError, r"`batch_size` must be an int in \[2, 2147483647\], got 1"),
 ]
 
 

@@ -1,7 +1,7 @@
 """Each public class takes its stock algorithm's constructor arguments under the same names and defaults, and
 documents each; and the committed preset classes are what the generator writes. The differences are the ones its
 objective declares (Table 1's: the KL rows do not clip by default, the no-clip row has no ε), plus the objective's
-own knobs and ``fast``."""
+own knobs and the loop's own arguments (``fast``, ``normalize_advantage_over``)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import inspect
 import pytest
 
 from sb3_ppo_variants import SurrogatePPO
+from sb3_ppo_variants.base import LOOP_ARGUMENTS
 from sb3_ppo_variants.registry import REGISTRY, Variant
 
 
@@ -29,12 +30,13 @@ def test_constructor_has_the_stock_arguments_and_defaults(variant: Variant) -> N
         assert name in ours, f"{variant.cls.__name__} lacks {variant.stock.__name__}'s argument {name}"
         assert ours[name].default == expected, f"{variant.cls.__name__}.{name} defaults to {ours[name].default!r}"
     knobs = {name: knob.default for name, knob in objective.knobs.items()}
-    assert {name: ours[name].default for name in set(ours) - set(stock)} == {**knobs, "fast": False}
+    assert {name: ours[name].default for name in set(ours) - set(stock)} == {**knobs, **LOOP_ARGUMENTS}
 
 
 def test_the_base_class_has_sb3_ppos_arguments_and_defaults() -> None:
     ours, stock = _parameters(SurrogatePPO), _parameters(REGISTRY[0].stock)
-    assert {n: p.default for n, p in ours.items() if n != "fast"} == {n: p.default for n, p in stock.items()}
+    assert {n: p.default for n, p in ours.items() if n not in LOOP_ARGUMENTS} == {n: p.default for n, p in stock.items()}
+    assert {n: ours[n].default for n in LOOP_ARGUMENTS} == LOOP_ARGUMENTS
 
 
 @pytest.mark.parametrize("cls", [SurrogatePPO, *(v.cls for v in REGISTRY)], ids=lambda c: c.__name__)
