@@ -33,6 +33,13 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument(
         "--fast", action="store_true", help="the variants' settings on the opt-in fast path, as <setting>_fast rows"
     )
+    run.add_argument(
+        "--paper-code",
+        action="store_true",
+        help="the settings with the code-level settings of the paper's released code (observation normalisation, "
+        "annealed step size and ε, advantages standardised over the rollout, vf_coef 1, no gradient clipping), as "
+        "<setting>_paper_code rows; see sb3_ppo_variants.paper_code",
+    )
     run.add_argument("--workers", type=int, default=2, help="parallel processes for the local backend")
     run.add_argument("--backend", choices=["local", "ray"], default="local")
     run.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
@@ -59,7 +66,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         if args.command == "run":
             grid = preset(args.preset) if args.preset else load_grid(args.grid)
-            grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast)
+            grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast, args.paper_code)
             run_grid(
                 grid,
                 args.out,

@@ -12,6 +12,7 @@ import yaml
 
 from sb3_ppo_variants.benchmark import ALGORITHMS, STOCK
 from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID
+from sb3_ppo_variants.paper_code import OBSERVATION_NORMALIZATION, paper_code_kwargs
 
 
 @dataclass(frozen=True)
@@ -197,6 +198,7 @@ def load_grid(path: str | Path) -> Grid:
           my_clip: {algo: ppo_clip, kwargs: {clip_range: 0.25}}
           my_kl: {algo: ppo_adaptive_kl, normalize: {norm_reward: false, clip_obs: 5.0}}   # VecNormalize
           adaptive_kl_0.01: {}          # a Table 1 setting by its name
+          clip_0.2: {paper_code: true}  # with the paper's code-level settings (sb3_ppo_variants.paper_code)
         envs: [CartPole-v1]
         seeds: [0, 1, 2]
         timesteps: 50000
@@ -216,6 +218,9 @@ def load_grid(path: str | Path) -> Grid:
     settings = []
     items = [(name, None) for name in raw] if isinstance(raw, list) else list(raw.items())
     for name, spec in items:
+        paper_code = bool(spec and spec.get("paper_code"))
+        if spec and set(spec) == {"paper_code"}:
+            spec = None
         if not spec:
             if name not in SETTINGS_BY_NAME:
                 raise ValueError(f"{path}: setting {name!r} is not a Table 1 setting; give its algo and kwargs")
@@ -231,6 +236,8 @@ def load_grid(path: str | Path) -> Grid:
                     None if normalize is None else dict(normalize),
                 )
             )
+        if paper_code:
+            settings[-1] = paper_code_setting(settings[-1], dict(data.get("hyperparams") or {}))
     return Grid(
         settings,
         list(data["envs"]),
@@ -259,9 +266,41 @@ def fast_setting(setting: Setting) -> Setting:
     )
 
 
+#: The suffix of a setting's row with the paper code's settings.
+PAPER_CODE_SUFFIX = "_paper_code"
+
+
+def paper_code_setting(setting: Setting, hyperparams: dict[str, Any] | None = None) -> Setting:
+    """
+    The same setting with the code-level settings of the paper's released code (:mod:`sb3_ppo_variants.paper_code`),
+    under its own name.
+
+    :param setting: a setting of one of our classes
+    :param hyperparams: the grid's shared arguments, which the setting's own win over (the annealed learning rate
+        starts from theirs)
+    :return: ``<name>_paper_code``: the constructor arguments changed, observations normalised by ``VecNormalize``
+    :raises ValueError: a stock algorithm's setting, or one that already normalises observations
+    """
+    if setting.name.endswith(PAPER_CODE_SUFFIX):
+        return setting
+    if setting.algo in STOCK:
+        raise ValueError(
+            f"setting {setting.name!r}: --paper-code needs one of this package's classes ({setting.algo!r} is the stock "
+            "algorithm, which cannot standardise advantages over the rollout); clip_0.2 is stock PPO's objective"
+        )
+    if setting.normalize is not None:
+        raise ValueError(f"setting {setting.name!r} has its own VecNormalize arguments; --paper-code sets them")
+    kwargs = paper_code_kwargs(ALGORITHMS[setting.algo], {**(hyperparams or {}), **setting.kwargs})
+    return Setting(
+        setting.name + PAPER_CODE_SUFFIX, setting.algo, kwargs, setting.paper_score, dict(OBSERVATION_NORMALIZATION)
+    )
+
+
 def known_setting(name: str) -> Setting | None:
-    """A preset's setting by its name, its fast-path row (``<name>_fast``) included, or None."""
-    return SETTINGS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(name.removesuffix(FAST_SUFFIX))
+    """A preset's setting by its name, its fast-path (``<name>_fast``) and paper-code (``<name>_paper_code``,
+    ``<name>_paper_code_fast``) rows included, or None."""
+    base = name.removesuffix(FAST_SUFFIX).removesuffix(PAPER_CODE_SUFFIX)
+    return SETTINGS_BY_NAME.get(name) or SETTINGS_BY_NAME.get(base)
 
 
 def select(
@@ -271,6 +310,7 @@ def select(
     seeds: list[int] | None = None,
     timesteps: int | None = None,
     fast: bool = False,
+    paper_code: bool = False,
 ) -> Grid:
     """
     Narrow a grid (or change its budget) from command-line options.
@@ -278,6 +318,8 @@ def select(
     :param fast: run the settings on the opt-in fast path instead: each variant's setting becomes ``<name>_fast``
         with ``fast=True`` (its own row and Monitor folder, never mixed with exact runs); a stock algorithm has no
         fast path and stays as it is, the exact reference row
+    :param paper_code: the settings with the paper code's settings instead (:func:`paper_code_setting`), before
+        ``fast``: ``<name>_paper_code`` (``<name>_paper_code_fast``); stock algorithms are refused
     :return: a new grid
     """
     chosen = grid.settings
@@ -287,6 +329,8 @@ def select(
         if unknown:
             raise ValueError(f"unknown settings {unknown}; choose from {sorted(known)}")
         chosen = [known[name] for name in settings]
+    if paper_code:
+        chosen = [paper_code_setting(s, grid.hyperparams) for s in chosen]
     if fast:
         if all(s.algo in STOCK for s in chosen):
             raise ValueError("--fast needs at least one setting of a variant (stock PPO has no fast path)")

@@ -22,6 +22,7 @@ from sb3_ppo_variants.benchmark.grid import RunSpec
 from sb3_ppo_variants.benchmark.software import check_pin, current_software
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.envs import register_envs
+from sb3_ppo_variants.schedules import from_strings
 
 
 class EpisodeRecorder(BaseCallback):
@@ -93,7 +94,8 @@ def _train(spec: RunSpec, out: str, software: dict[str, str]) -> RunResult:
     algorithm = ALGORITHMS[spec.algo]
     # the family's MLP policy: RecurrentPPO's is an LSTM one
     policy = "MlpLstmPolicy" if "MlpLstmPolicy" in algorithm.policy_aliases else "MlpPolicy"
-    model = algorithm(policy, env, seed=spec.seed, device="cpu", **spec.kwargs)
+    # a grid holds linear schedules as rl-zoo3's strings (lin_<value>)
+    model = algorithm(policy, env, seed=spec.seed, device="cpu", **from_strings(spec.kwargs))
     recorder = EpisodeRecorder()
     start = time.perf_counter()
     model.learn(spec.timesteps, callback=recorder)

@@ -24,18 +24,28 @@ def _hyperparams_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "hyperparams"  # a source checkout (editable)
 
 
-def hyperparams_file(algo: str, paper: bool = False) -> Path:
+def hyperparams_file(algo: str, paper: bool = False, paper_code: bool = False) -> Path:
     """
     The packaged rl-zoo3 yml of a zoo key: tuned (the zoo's ``ppo.yml`` settings, the variant's own knobs changed),
-    or ``paper`` (Table 3 settings, which are SB3's defaults, and one env, for every environment).
+    ``paper`` (Table 3 settings, which are SB3's defaults, and one env, for every environment) or ``paper_code``
+    (``paper`` with the code-level settings of the paper's released code, :mod:`sb3_ppo_variants.paper_code`).
 
     :param algo: one of :data:`ZOO_KEYS`, or ``ppo`` with ``paper=True``
     :param paper: the paper's configuration instead of the zoo's tuned one
+    :param paper_code: the paper's configuration as its released code ran it
     :return: the path of the yml file
     """
-    path = _hyperparams_dir() / ("paper" if paper else "") / f"{algo}.yml"
+    if paper and paper_code:
+        raise ValueError("choose paper or paper_code, not both")
+    kind = "paper" if paper else "paper_code" if paper_code else "tuned"
+    path = _hyperparams_dir() / ("" if kind == "tuned" else kind) / f"{algo}.yml"
     if not path.is_file():
-        raise ValueError(f"no {'paper' if paper else 'tuned'} hyperparameter file for {algo!r}")
+        if kind == "paper_code" and algo == "ppo":
+            raise ValueError(
+                "no paper_code hyperparameter file for 'ppo' (stable_baselines3.PPO has no whole-rollout "
+                "advantage standardisation): use ppo_clip, which is PPO's objective"
+            )
+        raise ValueError(f"no {kind} hyperparameter file for {algo!r}")
     return path
 
 

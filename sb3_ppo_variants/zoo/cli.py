@@ -2,6 +2,7 @@
 
     sb3-ppo-zoo train --algo ppo_adaptive_kl --env HalfCheetah-v5 --seed 1 -f logs
     sb3-ppo-zoo train --algo ppo_clip --env Hopper-v5 --paper        # the paper's Table 3 setting
+    sb3-ppo-zoo train --algo ppo_clip --env Hopper-v5 --paper-code   # ... as the paper's released code ran it
     sb3-ppo-zoo enjoy --algo ppo_adaptive_kl --env HalfCheetah-v5 -f logs --no-render -n 1000
     sb3-ppo-zoo train --algo ppo_fixed_kl --env CartPole-v1 -optimize --n-trials 20 \\
         --storage sqlite:///tune.db --study-name fkl
@@ -9,7 +10,10 @@
 
 Every rl-zoo3 script (train, enjoy, plot_train, plot_from_file, all_plots) and algorithm (ppo, a2c, trpo...) works as
 with ``python -m rl_zoo3.cli``. For our algorithms ``train`` reads this package's hyperparameter files unless
-``--conf-file`` is given; ``--paper`` (train only, any algorithm of Table 1 and ``ppo``) selects the paper's setting.
+``--conf-file`` is given; ``--paper`` (train only, any algorithm of Table 1 and ``ppo``) selects the paper's setting,
+``--paper-code`` (train only, our algorithms) the paper's setting with the code-level settings of its released code
+(observation normalisation, annealed step size and ε, advantages standardised over the rollout, vf_coef 1, no
+gradient clipping; see sb3_ppo_variants.paper_code).
 """
 
 from __future__ import annotations
@@ -44,17 +48,20 @@ def zoo_arguments(argv: list[str]) -> list[str]:
     script, rest = argv[0], argv[1:]
     if script not in SCRIPTS:
         raise SystemExit(f"unknown script {script!r}; choose one of {', '.join(SCRIPTS)}")
-    paper = "--paper" in rest
-    rest = [arg for arg in rest if arg != "--paper"]
-    if paper and script != "train":
-        raise SystemExit("--paper only applies to train")
+    paper, paper_code = "--paper" in rest, "--paper-code" in rest
+    rest = [arg for arg in rest if arg not in ("--paper", "--paper-code")]
+    chosen = "--paper-code" if paper_code else "--paper"
+    if (paper or paper_code) and script != "train":
+        raise SystemExit(f"{chosen} only applies to train")
+    if paper and paper_code:
+        raise SystemExit("choose --paper or --paper-code, not both")
     if script == "train" and _option_value(rest, "-conf", "--conf-file") is None:
         algo = _option_value(rest, "--algo") or "ppo"
-        if paper or algo in ZOO_KEYS:
+        if paper or paper_code or algo in ZOO_KEYS:
             try:
-                rest += ["--conf-file", str(hyperparams_file(algo, paper=paper))]
+                rest += ["--conf-file", str(hyperparams_file(algo, paper=paper, paper_code=paper_code))]
             except ValueError as error:
-                raise SystemExit(f"--paper: {error}") from error
+                raise SystemExit(f"{chosen}: {error}") from error
     return [script, *rest]
 
 

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from sb3_ppo_variants.objectives import Clipping
+from sb3_ppo_variants.paper_code import OBSERVATION_NORMALIZATION, paper_code_kwargs
 from sb3_ppo_variants.registry import BY_KEY, OBJECTIVES, REGISTRY
 from sb3_ppo_variants.zoo import MASKED_ENV_ID
 
@@ -74,6 +75,10 @@ TUNED_NOTE = (
 )
 FAMILY_NOTE = "# The zoo has no yml for this family: the entries are this package's ({keys} are the objective's keys).\n"
 PAPER_NOTE = "# The paper's Table 3 setting (SB3's defaults, one env) for every env, with the paper's objective knobs.\n"
+PAPER_CODE_NOTE = (
+    "# The paper's setting with the code-level settings of its released code (OpenAI baselines ppo1),\n"
+    "# for every env: see sb3_ppo_variants.paper_code.\n"
+)
 
 
 #: The families whose stock algorithm has a yml in the zoo: their files are derived from it (the zoo key's yml).
@@ -122,6 +127,29 @@ def paper_entries(algo: str) -> dict[str, dict[str, Any]]:
     return {"default": {**PAPER_DEFAULT, **knobs}, "atari": {**PAPER_ATARI, **knobs}}
 
 
+def paper_code_entries(algo: str) -> dict[str, dict[str, Any]]:
+    """
+    The ``paper_code`` file of one of our zoo keys: the ``paper`` file's default entry with the released code's
+    settings (:mod:`sb3_ppo_variants.paper_code`); ``normalize`` is rl-zoo3's ``VecNormalize`` key.
+    """
+    if algo not in BY_KEY or BY_KEY[algo].family.key not in PAPER_FAMILIES:
+        raise ValueError(
+            f"no paper-code configuration for {algo!r}: it needs one of this package's algorithms of the "
+            f"{' or '.join(PAPER_FAMILIES)} family (for stable_baselines3.PPO's objective use ppo_clip)"
+        )
+    default = paper_entries(algo)["default"]
+    hyperparameters = {k: v for k, v in default.items() if k not in ("n_envs", "n_timesteps", "policy")}
+    normalize = ", ".join(f"{key}={value!r}" for key, value in OBSERVATION_NORMALIZATION.items())
+    changed = paper_code_kwargs(BY_KEY[algo].cls, hyperparameters)
+    return {
+        "default": {
+            **{k: default[k] for k in ("n_envs", "n_timesteps", "policy")},
+            "normalize": f"dict({normalize})",
+            **changed,
+        }
+    }
+
+
 def render(entries: dict[str, dict[str, Any]], note: str) -> str:
     import rl_zoo3
 
@@ -148,7 +176,8 @@ def tuned_entries(algo: str) -> dict[str, dict[str, Any]]:
 
 
 def write_all(folder: str | Path) -> list[Path]:
-    """Write ``<folder>/<key>.yml`` for every registered class and ``<folder>/paper/<key>.yml`` for them and ``ppo``."""
+    """Write ``<folder>/<key>.yml`` for every registered class, ``<folder>/paper/<key>.yml`` for them and ``ppo``, and
+    ``<folder>/paper_code/<key>.yml`` for them."""
     folder = Path(folder)
     (folder / "paper").mkdir(parents=True, exist_ok=True)
     written = []
@@ -164,6 +193,11 @@ def write_all(folder: str | Path) -> list[Path]:
     for algo in ["ppo", *(key for key in VARIANT_KNOBS if BY_KEY[key].family.key in PAPER_FAMILIES)]:
         path = folder / "paper" / f"{algo}.yml"
         path.write_text(render(paper_entries(algo), PAPER_NOTE))
+        written.append(path)
+    (folder / "paper_code").mkdir(exist_ok=True)
+    for algo in (key for key in VARIANT_KNOBS if BY_KEY[key].family.key in PAPER_FAMILIES):
+        path = folder / "paper_code" / f"{algo}.yml"
+        path.write_text(render(paper_code_entries(algo), PAPER_CODE_NOTE))
         written.append(path)
     return written
 

@@ -119,3 +119,38 @@ def test_a_setting_with_vec_normalize(tmp_path: Path) -> None:
     # normalised rewards would sum to a few units
     for run in runs.values():
         assert all(-2000 < r < -100 for _, r, _ in run.episodes), run.setting
+
+
+def test_paper_code_rows_have_their_own_names_arguments_and_wrapper() -> None:
+    from sb3_ppo_variants.benchmark.grid import known_setting
+    from sb3_ppo_variants.paper_code import FIXED, OBSERVATION_NORMALIZATION
+
+    grid = select(preset("table1"), ["clip_0.1", "adaptive_kl_0.01"], ["Hopper-v5"], [0], fast=True, paper_code=True)
+    clip, kl = grid.settings
+    assert (clip.name, kl.name) == ("clip_0.1_paper_code_fast", "adaptive_kl_0.01_paper_code_fast")
+    assert clip.kwargs == {"clip_range": "lin_0.1", "learning_rate": "lin_0.0003", "fast": True, **FIXED}
+    assert kl.kwargs == {"kl_target": 0.01, "learning_rate": "lin_0.0003", "fast": True, **FIXED}
+    assert clip.normalize == kl.normalize == OBSERVATION_NORMALIZATION
+    assert known_setting(clip.name) == known_setting("clip_0.1") and clip.paper_score == 0.76
+    plain = select(preset("table1"), ["clip_0.1"], ["Hopper-v5"], [0], fast=True)
+    assert plain.runs()[0].config_hash != grid.runs()[0].config_hash
+    with pytest.raises(ValueError, match="'sb3_ppo': --paper-code needs one of this package's classes"):
+        select(preset("table1"), ["sb3_ppo"], paper_code=True)
+    # the grid's shared learning rate is the one annealed
+    shared = Grid([Setting("c", "ppo_clip")], ["CartPole-v1"], [0], 100, hyperparams={"learning_rate": 1e-3})
+    assert select(shared, paper_code=True).runs()[0].kwargs["learning_rate"] == "lin_0.001"
+
+
+def test_paper_code_in_a_yml_grid_runs(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.runner import run_grid
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    (tmp_path / "grid.yml").write_text(
+        "settings:\n  clip_0.2: {paper_code: true}\n  mine: {algo: ppo_fixed_kl, kwargs: {kl_coef: 2.0}, paper_code: true}\n"
+        "envs: [Pendulum-v1]\nseeds: [0]\ntimesteps: 256\nhyperparams: {n_steps: 128, batch_size: 64, n_epochs: 1}\n"
+    )
+    grid = load_grid(tmp_path / "grid.yml")
+    assert [s.name for s in grid.settings] == ["clip_0.2_paper_code", "mine_paper_code"]
+    run_grid(grid, tmp_path / "out", workers=1, progress=False)
+    runs = {r.setting: r for r in ResultsStore(tmp_path / "out").runs()}
+    assert runs["mine_paper_code"].kwargs["learning_rate"] == "lin_0.0003" and len(runs) == 2

@@ -25,6 +25,7 @@ from sb3_ppo_variants.zoo.hyperparams import (
     PAPER_FAMILIES,
     VARIANT_KNOBS,
     ZOO_FAMILIES,
+    paper_code_entries,
     paper_entries,
     tuned_entries,
     variant_entry,
@@ -149,6 +150,8 @@ def test_yml_files_agree_with_the_zoos_ppo_yml() -> None:
         assert f"{task}-v5" in files["ppo_no_clip"]
     for algo in ["ppo", *(key for key in ZOO_KEYS if BY_KEY[key].family.key in PAPER_FAMILIES)]:
         assert yaml.safe_load(hyperparams_file(algo, paper=True).read_text()) == paper_entries(algo)
+        if algo != "ppo":
+            assert yaml.safe_load(hyperparams_file(algo, paper_code=True).read_text()) == paper_code_entries(algo)
     # the other families: from the zoo's yml of the family where it has one, else this package's entries
     for algo in set(ZOO_KEYS) - set(ppo_family):
         entries = yaml.safe_load(hyperparams_file(algo).read_text())
@@ -205,14 +208,14 @@ def test_non_editable_install_finds_its_yml_files(tmp_path: Path) -> None:
     code = (
         "import sb3_ppo_variants, sb3_ppo_variants.zoo as z; "
         "print(sb3_ppo_variants.__file__); print(z.hyperparams_file('ppo_fixed_kl')); "
-        "print(z.hyperparams_file('ppo', paper=True))"
+        "print(z.hyperparams_file('ppo', paper=True)); print(z.hyperparams_file('ppo_clip', paper_code=True))"
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     env: dict[str, Any] = {"PYTHONPATH": str(target), "PATH": ""}
     out = subprocess.run([sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True, check=True)
     lines = out.stdout.split()
-    assert all(line.startswith(str(target)) for line in lines), lines
+    assert len(lines) == 4 and all(line.startswith(str(target)) for line in lines), lines
 
 
 def test_command_line_rewriting() -> None:
@@ -246,3 +249,28 @@ def test_console_script_and_stock_algorithms() -> None:
     register()
     assert {"ppo", "a2c", "trpo", *ZOO_KEYS} <= set(ALGOS)
     assert ALGOS["ppo_clip"] is PPOClip and ALGOS["ppo"] is PPO
+
+
+def test_paper_code_configuration(tmp_path: Path) -> None:
+    zoo("train", "--algo", "ppo_clip", "--env", "Pendulum-v1", "--paper-code", "-n", "2048", "-f", "logs", cwd=tmp_path)
+    run = tmp_path / "logs" / "ppo_clip" / "Pendulum-v1_1"
+    model = PPOClip.load(run / "Pendulum-v1.zip")
+    assert (model.vf_coef, model.max_grad_norm, model.normalize_advantage_over) == (1.0, float("inf"), "rollout")
+    # the zoo's linear schedules of the step size and ε, from their Table 3 values
+    assert model.lr_schedule(0.5) == pytest.approx(1.5e-4) and model.clip_range(0.5) == pytest.approx(0.1)
+    import pickle
+
+    with open(run / "Pendulum-v1" / "vecnormalize.pkl", "rb") as file:
+        normalize = pickle.load(file)
+    assert (normalize.norm_obs, normalize.norm_reward, normalize.clip_obs) == (True, False, 5.0)
+
+
+def test_paper_code_refuses_stock_ppo_and_other_scripts() -> None:
+    args = zoo_arguments(["train", "--algo", "ppo_fixed_kl", "--paper-code"])
+    assert args[-2:] == ["--conf-file", str(hyperparams_file("ppo_fixed_kl", paper_code=True))]
+    with pytest.raises(SystemExit, match=r"--paper-code: no paper_code hyperparameter file for 'ppo'.*use ppo_clip"):
+        zoo_arguments(["train", "--algo", "ppo", "--paper-code"])
+    with pytest.raises(SystemExit, match="--paper-code only applies to train"):
+        zoo_arguments(["enjoy", "--algo", "ppo_clip", "--paper-code"])
+    with pytest.raises(SystemExit, match="choose --paper or --paper-code"):
+        zoo_arguments(["train", "--algo", "ppo_clip", "--paper", "--paper-code"])
