@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> None:
     report.add_argument("folder", help="a benchmark's --out folder")
     report.add_argument("--timesteps", type=int, help="report the runs of this budget (default: the largest)")
     report.add_argument("--command", dest="run_command", help="the run command to quote in the report")
+    report.add_argument(
+        "--baseline",
+        help="a benchmark folder with the same settings at SB3's defaults: the report compares the folder's "
+        "paper-code rows with them per task (e.g. report results/paper_code --baseline results/table1_1m)",
+    )
 
     args = parser.parse_args(argv)
     try:
@@ -78,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
                 redo_damaged=args.redo_damaged,
             )
         else:
-            make_report(args.folder, args.timesteps, args.run_command)
+            make_report(args.folder, args.timesteps, args.run_command, args.baseline)
             print(f"wrote {args.folder}/report.md")
     except ValueError as error:
         parser.error(str(error))

@@ -10,9 +10,11 @@ from typing import Any
 
 import yaml
 
-from sb3_ppo_variants.benchmark import ALGORITHMS, STOCK
+from sb3_ppo_variants.benchmark import ALGORITHMS
+from sb3_ppo_variants.benchmark.comparators import env_overrides
 from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID
 from sb3_ppo_variants.paper_code import OBSERVATION_NORMALIZATION, paper_code_kwargs
+from sb3_ppo_variants.registry import VARIANTS
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class Setting:
     :param paper_score: the paper's Table 1 average normalized score for this setting, if it has one
     :param normalize: wrap the training env in SB3's ``VecNormalize`` with these arguments (e.g. ``{"norm_reward":
         False, "clip_obs": 5.0}``); None: no wrapper. Episode returns are recorded before it, so scores stay raw.
+    :param env_overrides: per environment id, what differs there: ``kwargs`` (on top of the setting's), ``normalize``
+        and ``n_envs`` (instead of the setting's and the grid's); e.g. a comparator's tuned hyperparameters per task
     """
 
     name: str
@@ -33,12 +37,28 @@ class Setting:
     kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
     paper_score: float | None = None
     normalize: dict[str, Any] | None = field(default=None, hash=False)
+    env_overrides: dict[str, dict[str, Any]] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
         if self.algo not in ALGORITHMS:
             raise ValueError(f"setting {self.name!r}: unknown algo {self.algo!r}; choose one of {sorted(ALGORITHMS)}")
         if not self.name or self.name != self.name.lower() or any(c in self.name for c in "/\\ |"):
             raise ValueError(f"setting name {self.name!r} must be non-empty lowercase, without spaces, slashes or '|'")
+        for env, overrides in self.env_overrides.items():
+            unknown = set(overrides) - {"kwargs", "normalize", "n_envs"}
+            if unknown:
+                raise ValueError(
+                    f"setting {self.name!r}: env_overrides[{env!r}] may set kwargs, normalize and n_envs, "
+                    f"not {sorted(unknown)}"
+                )
+
+    def run_arguments(
+        self, env: str, hyperparams: dict[str, Any], n_envs: int
+    ) -> tuple[dict[str, Any], dict[str, Any] | None, int]:
+        """(constructor arguments, ``VecNormalize`` arguments, number of envs) of this setting's run on ``env``."""
+        overrides = self.env_overrides.get(env, {})
+        kwargs = {**hyperparams, **self.kwargs, **overrides.get("kwargs", {})}
+        return kwargs, overrides.get("normalize", self.normalize), int(overrides.get("n_envs", n_envs))
 
 
 #: Table 1 of Schulman et al. (2017), plus stock SB3 PPO (clip 0.2) as a reference row.
@@ -72,7 +92,6 @@ CONTRIB_LSTM_SETTINGS = [
     Setting("lstm_fixed_kl_3", "ppo_lstm_fixed_kl", {"kl_coef": 3.0}),
     Setting("sb3_ppo_lstm", "ppo_lstm", {}),
 ]
-SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS + CONTRIB_SETTINGS + CONTRIB_LSTM_SETTINGS}
 
 #: The seven MuJoCo tasks of Table 1, in today's gymnasium versions.
 TABLE1_ENVS = [
@@ -84,6 +103,14 @@ TABLE1_ENVS = [
     "Swimmer-v5",
     "Walker2d-v5",
 ]
+
+#: Figure 3's comparators on the Table 1 tasks, at rl-zoo3's tuned hyperparameters where the zoo has the task
+#: (:mod:`~sb3_ppo_variants.benchmark.comparators`), SB3's defaults elsewhere (the ``figure3`` preset).
+FIGURE3_SETTINGS = [
+    Setting("sb3_trpo", "trpo", env_overrides=env_overrides("trpo", TABLE1_ENVS)),
+    Setting("sb3_a2c", "a2c", env_overrides=env_overrides("a2c", TABLE1_ENVS)),
+]
+SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS + FIGURE3_SETTINGS + CONTRIB_SETTINGS + CONTRIB_LSTM_SETTINGS}
 
 
 @dataclass(frozen=True)
@@ -141,10 +168,11 @@ class Grid:
     def runs(self) -> list[RunSpec]:
         """Every run, seed-major so that a partial grid covers all settings and envs early."""
         return [
-            RunSpec(s.name, s.algo, {**self.hyperparams, **s.kwargs}, env, seed, self.timesteps, self.n_envs, s.normalize)
+            RunSpec(s.name, s.algo, kwargs, env, seed, self.timesteps, n_envs, normalize)
             for seed in self.seeds
             for env in self.envs
             for s in self.settings
+            for kwargs, normalize, n_envs in [s.run_arguments(env, self.hyperparams, self.n_envs)]
         ]
 
 
@@ -154,6 +182,9 @@ def preset(name: str) -> Grid:
 
     - ``table1``: the paper's 11 settings plus stock SB3 PPO, on its 7 MuJoCo tasks, 3 seeds, 1M steps, the paper's
       hyperparameters (Table 3 = SB3's defaults), one env.
+    - ``figure3``: Figure 3's comparators TRPO and A2C (``sb3_trpo``, ``sb3_a2c``) on the same tasks, seeds and budget,
+      at rl-zoo3's tuned hyperparameters where the zoo has the task, SB3's defaults elsewhere (run it into the
+      ``table1`` folder: the report shows them beside Table 1's rows, outside its normalisation).
     - ``quick``: a smoke run: no clip, clip 0.2, adaptive KL 0.01, fixed KL 3 and stock PPO on CartPole-v1 and
       Pendulum-v1, 2 seeds, 20k steps.
     - ``contrib``: the MaskablePPO family's four objectives and stock MaskablePPO on sb3-contrib's masked identity
@@ -167,6 +198,8 @@ def preset(name: str) -> Grid:
     """
     if name == "table1":
         return Grid(TABLE1_SETTINGS, TABLE1_ENVS, [0, 1, 2], 1_000_000)
+    if name == "figure3":
+        return Grid(FIGURE3_SETTINGS, TABLE1_ENVS, [0, 1, 2], 1_000_000)
     if name == "quick":
         quick = ["no_clip", "clip_0.2", "adaptive_kl_0.01", "fixed_kl_3", "sb3_ppo"]
         return Grid([SETTINGS_BY_NAME[s] for s in quick], ["CartPole-v1", "Pendulum-v1"], [0, 1], 20_000)
@@ -187,7 +220,7 @@ def preset(name: str) -> Grid:
     raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")
 
 
-PRESETS = ("table1", "quick", "contrib", "contrib_lstm")
+PRESETS = ("table1", "figure3", "quick", "contrib", "contrib_lstm")
 
 
 def load_grid(path: str | Path) -> Grid:
@@ -197,6 +230,7 @@ def load_grid(path: str | Path) -> Grid:
         settings:                      # a list of Table 1 names, or a mapping name -> {algo, kwargs}
           my_clip: {algo: ppo_clip, kwargs: {clip_range: 0.25}}
           my_kl: {algo: ppo_adaptive_kl, normalize: {norm_reward: false, clip_obs: 5.0}}   # VecNormalize
+          my_a2c: {algo: a2c, env_overrides: {Hopper-v5: {kwargs: {gamma: 0.999}, n_envs: 4}}}   # per env
           adaptive_kl_0.01: {}          # a Table 1 setting by its name
           clip_0.2: {paper_code: true}  # with the paper's code-level settings (sb3_ppo_variants.paper_code)
         envs: [CartPole-v1]
@@ -234,6 +268,7 @@ def load_grid(path: str | Path) -> Grid:
                     dict(spec.get("kwargs") or {}),
                     spec.get("paper_score"),
                     None if normalize is None else dict(normalize),
+                    dict(spec.get("env_overrides") or {}),
                 )
             )
         if paper_code:
@@ -279,14 +314,14 @@ def paper_code_setting(setting: Setting, hyperparams: dict[str, Any] | None = No
     :param hyperparams: the grid's shared arguments, which the setting's own win over (the annealed learning rate
         starts from theirs)
     :return: ``<name>_paper_code``: the constructor arguments changed, observations normalised by ``VecNormalize``
-    :raises ValueError: a stock algorithm's setting, or one that already normalises observations
+    :raises ValueError: a setting of a stock algorithm or a comparator, or one that already normalises observations
     """
     if setting.name.endswith(PAPER_CODE_SUFFIX):
         return setting
-    if setting.algo in STOCK:
+    if setting.algo not in VARIANTS:
         raise ValueError(
-            f"setting {setting.name!r}: --paper-code needs one of this package's classes ({setting.algo!r} is the stock "
-            "algorithm, which cannot standardise advantages over the rollout); clip_0.2 is stock PPO's objective"
+            f"setting {setting.name!r}: --paper-code needs one of this package's classes ({setting.algo!r} is not: it "
+            "cannot standardise advantages over the rollout); clip_0.2 is stock PPO's objective"
         )
     if setting.normalize is not None:
         raise ValueError(f"setting {setting.name!r} has its own VecNormalize arguments; --paper-code sets them")
@@ -332,9 +367,9 @@ def select(
     if paper_code:
         chosen = [paper_code_setting(s, grid.hyperparams) for s in chosen]
     if fast:
-        if all(s.algo in STOCK for s in chosen):
+        if all(s.algo not in VARIANTS for s in chosen):
             raise ValueError("--fast needs at least one setting of a variant (stock PPO has no fast path)")
-        chosen = [s if s.algo in STOCK else fast_setting(s) for s in chosen]
+        chosen = [fast_setting(s) if s.algo in VARIANTS else s for s in chosen]
     return Grid(
         chosen,
         envs or grid.envs,

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from sb3_ppo_variants.benchmark import COMPARATORS
+from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
@@ -277,35 +279,59 @@ def random_scores(store: ResultsStore, envs: list[str], episodes: int = RANDOM_E
     return scores
 
 
-def make_report(folder: str | Path, timesteps: int | None = None, command: str | None = None) -> dict[str, Any]:
+def raw_scores(runs: list[RunResult]) -> dict[str, dict[str, list[float]]]:
+    """env -> setting -> each run's score (:func:`run_score`), in seed order."""
+    raw: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for run in sorted(runs, key=lambda r: r.seed):
+        raw[run.env][run.setting].append(run_score(run))
+    return raw
+
+
+def runs_of_budget(store: ResultsStore, timesteps: int | None) -> list[RunResult]:
+    """The store's runs of ``timesteps`` (default: its largest budget)."""
+    all_runs = store.runs()
+    if not all_runs:
+        raise ValueError(f"{store.path.parent} holds no finished run yet: run the benchmark first")
+    budget = max(r.timesteps for r in all_runs) if timesteps is None else timesteps
+    runs = [r for r in all_runs if r.timesteps == budget]
+    if not runs:
+        budgets = sorted({r.timesteps for r in all_runs})
+        raise ValueError(f"no run of {budget} timesteps in {store.path.parent}; budgets there: {budgets}")
+    return runs
+
+
+def make_report(
+    folder: str | Path, timesteps: int | None = None, command: str | None = None, baseline: str | Path | None = None
+) -> dict[str, Any]:
     """
     Write ``report.md``, ``scores.csv``, ``aggregate.json``, ``learning_curves.png`` and ``aggregate.png`` into
-    ``folder`` from its results store.
+    ``folder`` from its results store (and ``figure3_curves.png`` when it holds Figure 3's comparators, which stay
+    out of the Table 1 normalisation).
 
     :param folder: the benchmark folder
     :param timesteps: report the runs of this budget (default: the largest budget in the store)
     :param command: the command that produced the results, quoted in the report
+    :param baseline: another benchmark folder with the same settings at SB3's defaults: the paper-code rows of
+        ``folder`` are compared with them per task
     :return: the aggregate, as written to ``aggregate.json``
     """
     folder = Path(folder)
     store = ResultsStore(folder)
-    all_runs = store.runs()
-    if not all_runs:
-        raise ValueError(f"{folder} holds no finished run yet: run the benchmark first")
-    budget = max(r.timesteps for r in all_runs) if timesteps is None else timesteps
-    runs = [r for r in all_runs if r.timesteps == budget]
-    if not runs:
-        raise ValueError(f"no run of {budget} timesteps in {folder}; budgets there: {sorted({r.timesteps for r in all_runs})}")
+    runs = runs_of_budget(store, timesteps)
+    budget = runs[0].timesteps
     envs = sorted({r.env for r in runs})
     random = random_scores(store, envs)
 
-    raw: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for run in sorted(runs, key=lambda r: r.seed):
-        raw[run.env][run.setting].append(run_score(run))
-    normalized = normalize(raw, random)
-    aggregates = aggregate(normalized)
+    raw = raw_scores(runs)
+    # Table 1's normalisation and aggregate are over its own settings: the comparators are reference rows
+    table_settings = {r.setting for r in runs if r.algo not in COMPARATORS}
+    table_raw = {env: {s: v for s, v in by.items() if s in table_settings} for env, by in raw.items()}
+    normalized = normalize({env: by for env, by in table_raw.items() if by}, random)
+    aggregates = aggregate(normalized) if normalized else []
 
     learning_curves(runs, folder / "learning_curves.png")
+    if any(r.algo in COMPARATORS for r in runs):
+        learning_curves(figure3_runs(runs), folder / "figure3_curves.png")
     if aggregates:
         aggregate_bars(aggregates, folder / "aggregate.png")
     groups = software_groups(runs)
@@ -322,6 +348,12 @@ def make_report(folder: str | Path, timesteps: int | None = None, command: str |
     atomic_write_json(folder / "aggregate.json", summary)
     incomplete = incomplete_settings(normalized)
     markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command)
+    extra = figure3_section(runs, raw)
+    if baseline is not None:
+        if not (Path(baseline) / ResultsStore.FILENAME).is_file():
+            raise ValueError(f"--baseline {baseline}: no results store ({ResultsStore.FILENAME}) there")
+        extra += paper_code_section(raw, raw_scores(runs_of_budget(ResultsStore(baseline), budget)), Path(baseline))
+    markdown += "\n".join(extra) + ("\n\n" if extra else "")
     atomic_write_text(folder / "report.md", markdown + "\n".join(software_section(runs, pin)) + "\n")
     return summary
 
@@ -340,6 +372,8 @@ def _write_scores_csv(
     for run in sorted(runs, key=lambda r: (r.setting, r.env, r.seed)):
         seeds = sorted(r.seed for r in runs if r.setting == run.setting and r.env == run.env)
         i = seeds.index(run.seed)
+        # a comparator has no normalized score (it is outside Table 1's normalisation)
+        scaled = normalized.get(run.env, {}).get(run.setting)
         writer.writerow(
             [
                 run.setting,
@@ -349,7 +383,7 @@ def _write_scores_csv(
                 run.timesteps,
                 len(run.episodes),
                 f"{raw[run.env][run.setting][i]:.4f}",
-                f"{normalized[run.env][run.setting][i]:.4f}",
+                "" if scaled is None else f"{scaled[i]:.4f}",
                 f"{run.fps:.0f}",
                 software_group[run.key],
                 run.code_version,

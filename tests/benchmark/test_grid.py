@@ -58,7 +58,7 @@ def test_run_key_changes_with_the_configuration() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(name="x", algo="a2c"), "unknown algo"),
+        (dict(name="x", algo="sac"), "unknown algo"),
         (dict(name="Has Space", algo="ppo"), "lowercase"),
     ],
 )

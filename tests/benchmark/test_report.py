@@ -99,3 +99,55 @@ def test_the_bootstrap_cis_are_reproducible_and_leave_numpys_generator_alone() -
     np.random.seed(1)
     aggregate(normalized)
     assert np.random.random() == after  # the caller's generator is where it was
+
+
+def _store_with(folder: Path, rows: dict[tuple[str, str], float]) -> None:
+    """A store with two seeds of each (setting, algo) at the given return level on two MuJoCo tasks."""
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    store = ResultsStore(folder)
+    for env, random in (("HalfCheetah-v5", -300.0), ("Hopper-v5", 20.0)):
+        store.set_random_score(env, random, 1.0, 100, seed=0)
+        for (setting, algo), level in rows.items():
+            for seed in (0, 1):
+                episodes = [(i * 1000, level + seed, 1000) for i in range(1, 120)]
+                key = f"{setting}|{env}|{seed}"
+                store.add_run(RunResult(key, setting, algo, env, seed, 120_000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes))
+
+
+def test_comparators_stay_out_of_table_1s_normalisation_and_get_figure_3(tmp_path: Path) -> None:
+    import csv
+    import json
+
+    from sb3_ppo_variants.benchmark.report import make_report
+
+    rows = {("clip_0.2_fast", "ppo_clip"): 1000.0, ("sb3_ppo", "ppo"): 900.0, ("sb3_trpo", "trpo"): 5000.0}
+    _store_with(tmp_path, rows)
+    make_report(tmp_path)
+    aggregate = {a["setting"]: a for a in json.loads((tmp_path / "aggregate.json").read_text())["aggregate"]}
+    assert set(aggregate) == {"clip_0.2_fast", "sb3_ppo"}  # TRPO's 5000 is not Table 1's best run
+    assert aggregate["clip_0.2_fast"]["mean"] == pytest.approx((1.0 + (1000 - (-300)) / (1001 - (-300))) / 2, rel=0.01)
+    report = (tmp_path / "report.md").read_text()
+    figure3 = report[report.index("## Figure 3") :]
+    assert "| paper, PPO-Clip (Figure 3) | ~1800 | ~2300 |" in figure3 and "| sb3_trpo | 5000.5 ± 0.7 (2)" in figure3
+    assert "SB3's defaults on HalfCheetah-v5, Hopper-v5" not in figure3 and "the zoo's Hopper-v4" in figure3
+    assert (tmp_path / "figure3_curves.png").is_file()
+    with open(tmp_path / "scores.csv") as file:
+        scores = {(row["setting"], row["env"], row["seed"]): row for row in csv.DictReader(file)}
+    assert scores["sb3_trpo", "Hopper-v5", "0"]["normalized_score"] == ""
+    assert scores["clip_0.2_fast", "Hopper-v5", "1"]["normalized_score"] == "1.0000"
+
+
+def test_paper_code_rows_are_compared_with_the_baseline_folder(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.report import make_report
+
+    _store_with(tmp_path / "defaults", {("clip_0.2_fast", "ppo_clip"): 1000.0})
+    _store_with(tmp_path / "paper_code", {("clip_0.2_paper_code_fast", "ppo_clip"): 1500.0})
+    make_report(tmp_path / "paper_code", baseline=tmp_path / "defaults")
+    report = (tmp_path / "paper_code" / "report.md").read_text()
+    section = report[report.index("## The paper's code-level settings") :]
+    assert "| task | paper, PPO-Clip (Figure 3) | clip_0.2_paper_code_fast | SB3 defaults |" in section
+    assert "| HalfCheetah-v5 | ~1800 | 1500.5 ± 0.7 (2) | 1000.5 ± 0.7 (2) |" in section
+    with pytest.raises(ValueError, match="no results store"):
+        make_report(tmp_path / "paper_code", baseline=tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()
