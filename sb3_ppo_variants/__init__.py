@@ -1,4 +1,5 @@
-"""The four surrogate objectives of Schulman et al. (2017), Table 1, over SB3 PPO, MaskablePPO and RecurrentPPO."""
+"""The four surrogate objectives of Schulman et al. (2017), Table 1, and two beyond it (clipping as a per-sample KL
+penalty, soft clipping), over SB3 PPO, MaskablePPO and RecurrentPPO."""
 
 from sb3_ppo_variants.base import SurrogatePPO
 from sb3_ppo_variants.maskable import MaskableSurrogatePPO
@@ -9,14 +10,20 @@ from sb3_ppo_variants.variants import (
     MaskablePPOClip,
     MaskablePPOFixedKL,
     MaskablePPONoClip,
+    MaskablePPOPerSampleKL,
+    MaskablePPOSoftClip,
     PPOAdaptiveKL,
     PPOClip,
     PPOFixedKL,
     PPONoClip,
+    PPOPerSampleKL,
+    PPOSoftClip,
     RecurrentPPOAdaptiveKL,
     RecurrentPPOClip,
     RecurrentPPOFixedKL,
     RecurrentPPONoClip,
+    RecurrentPPOPerSampleKL,
+    RecurrentPPOSoftClip,
 )
 from sb3_ppo_variants.version import __version__
 
@@ -26,15 +33,21 @@ __all__ = [
     "MaskablePPOClip",
     "MaskablePPOFixedKL",
     "MaskablePPONoClip",
+    "MaskablePPOPerSampleKL",
+    "MaskablePPOSoftClip",
     "MaskableSurrogatePPO",
     "PPOAdaptiveKL",
     "PPOClip",
     "PPOFixedKL",
     "PPONoClip",
+    "PPOPerSampleKL",
+    "PPOSoftClip",
     "RecurrentPPOAdaptiveKL",
     "RecurrentPPOClip",
     "RecurrentPPOFixedKL",
     "RecurrentPPONoClip",
+    "RecurrentPPOPerSampleKL",
+    "RecurrentPPOSoftClip",
     "RecurrentSurrogatePPO",
     "SurrogatePPO",
     "__version__",

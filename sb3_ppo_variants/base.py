@@ -53,7 +53,7 @@ from sb3_ppo_variants.fast import collect as fast_collect
 from sb3_ppo_variants.guard import UpdateGuard
 from sb3_ppo_variants.kl import Captured, capture, concatenate, kl_divergence, kl_divergence_gradient, select
 from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
-from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, Mean, PolicyObjective, clip_fraction
+from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, Mean, PolicyObjective, clip_fraction, partition
 from sb3_ppo_variants.observations import WithObservationChecks
 from sb3_ppo_variants.saved import check_loaded_arguments, check_saved_class, read_saved_data
 from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_bool, check_float_or_schedule
@@ -519,6 +519,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         # Variants that do not clip still report how often PPO-Clip's ε = 0.2 would have clipped.
         clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
         kl_coef = self.objective.kl_coef(self)
+        settings = self.objective.loss_settings(self)
         # π_old(·|s) for every state of the rollout, taken before the first gradient step of the update (eq. 8)
         old_distribution: Captured | None = None
 
@@ -527,6 +528,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         entropy_losses = []
         pg_losses, value_losses = [], []
         clip_fractions = []
+        # where the samples lie with respect to ε (in band, killed, passed) and |β_t| over the killed ones, per minibatch
+        partitions = []
 
         continue_training = True
         with self._gradient_path() as (evaluator, optimizer_step):
@@ -551,13 +554,14 @@ class SurrogatePPO(OnPolicyAlgorithm):
                             old_distribution = self._rollout_distribution()
                         old_selected = select(old_distribution, indices)
                         kl = self._penalty_kl(old_selected, new_distribution, rollout_data)
-                    policy = self.objective.loss(ratio, advantages, clip_range, kl_coef, kl, mean)
+                    policy = self.objective.loss(ratio, advantages, clip_range, kl_coef, kl, mean, settings)
                     policy_loss = policy.total
 
                     # Logging: kept as tensors and read once after the update (the finiteness checks, and target_kl's
                     # early stopping, still read one number per minibatch)
                     pg_losses.append(policy.surrogate.detach())
                     clip_fractions.append(clip_fraction(ratio, clip_fraction_range, mean))
+                    partitions.append(partition(ratio, advantages, clip_fraction_range, mean, policy.sample_kl_coef))
 
                     # Value loss using the TD(gae_lambda) target (SB3's, with its clip_range_vf)
                     value_loss = self._value_loss(values, rollout_data, clip_range_vf)
@@ -600,7 +604,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     if analytic is not None:
                         # the same loss, differentiated by hand (each gradient next to its loss, tested against autograd)
                         assert entropy is not None
-                        gradient = self.objective.gradient(ratio, advantages, clip_range, kl_coef)
+                        gradient = self.objective.gradient(ratio, advantages, clip_range, kl_coef, settings)
                         analytic.backward(
                             gradient.log_prob,
                             None if self.ent_coef == 0 else -self.ent_coef / entropy.numel(),
@@ -625,6 +629,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.logger.record("train/value_loss", np.mean(th.stack(value_losses).tolist()))
         self.logger.record("train/approx_kl", np.mean(th.stack(approx_kl_divs).cpu().numpy()))
         self.logger.record("train/clip_fraction", np.mean(th.stack(clip_fractions).tolist()))
+        self._record_partition(partitions, policy.sample_kl_coef is not None)
         self.logger.record("train/loss", loss.item())
         self.logger.record("train/explained_variance", explained_var)
         if hasattr(self.policy, "log_std"):
@@ -632,6 +637,20 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self._end_update(clip_range, clip_range_vf, kl_coef, old_distribution)
+
+    def _record_partition(self, partitions: list[th.Tensor], per_sample_coef: bool) -> None:
+        """
+        Log the update's partition of the samples with respect to ε (its own, else
+        :data:`~sb3_ppo_variants.objectives.DIAGNOSTIC_CLIP_RANGE`): the fractions in band, killed and passed
+        (:func:`~sb3_ppo_variants.objectives.partition`), averaged over minibatches as SB3 averages
+        ``train/clip_fraction``, and for a per-sample penalty the mean |β_t| over the killed samples.
+        """
+        in_band, cut, passed, weighted = th.stack(partitions).sum(dim=0).div(len(partitions)).tolist()
+        self.logger.record("train/frac_in_band", in_band)
+        self.logger.record("train/frac_killed", cut)
+        self.logger.record("train/frac_passed", passed)
+        if per_sample_coef:
+            self.logger.record("train/kl_coef_killed", weighted / cut if cut > 0 else 0.0)
 
     def _evaluate(
         self,

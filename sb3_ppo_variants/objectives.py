@@ -15,14 +15,15 @@ and loads them with SB3's own mechanism. ``python -m sb3_ppo_variants.codegen`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 import torch as th
 from torch.nn import functional as F
 
-from sb3_ppo_variants.validation import check_float
+from sb3_ppo_variants.validation import check_choice, check_float
 
 #: The ε at which ``train/clip_fraction`` is measured when a variant does not clip (the paper's best ε, SB3's default):
 #: it then says how often the update moved a ratio further than PPO-Clip would have allowed.
@@ -132,6 +133,77 @@ def clip_fraction(ratio: th.Tensor, clip_range: float, mean: Mean = th.mean) -> 
         return mean((th.abs(ratio - 1) > clip_range).float())
 
 
+def killed(ratio: th.Tensor, advantages: th.Tensor, clip_range: float) -> th.Tensor:
+    """
+    The samples whose gradient L^CLIP cuts off (KLip-PPO's "killed"): outside [1 - ε, 1 + ε] on the side the advantage
+    pushes towards (r_t > 1 + ε with Â_t > 0, r_t < 1 - ε with Â_t < 0), where eq. 7's min takes the clipped, constant
+    term. Decided as :func:`surrogate_loss` decides it (the clipped term strictly smaller), so that ties at the band's
+    edge, where autograd passes the gradient, count as not killed.
+
+    :return: a boolean mask, (batch,)
+    """
+    with th.no_grad():
+        return advantages * th.clamp(ratio, 1 - clip_range, 1 + clip_range) < advantages * ratio
+
+
+def harmful_excess(ratio: th.Tensor, advantages: th.Tensor, clip_range: float) -> th.Tensor:
+    """
+    h_t: how far r_t lies past the band's edge on the side the advantage pushes towards, in ratio units: r_t - (1 + ε)
+    for Â_t > 0, (1 - ε) - r_t for Â_t < 0 (negative inside the band); -inf for Â_t = 0, which no side harms.
+    """
+    with th.no_grad():
+        upper = ratio - (1 + clip_range)
+        lower = (1 - clip_range) - ratio
+        return th.where(advantages > 0, upper, th.where(advantages < 0, lower, th.full_like(ratio, -math.inf)))
+
+
+#: The gates of soft clipping, as functions of (h_t, softness): 0 inside the band for ``linear``, a step at s -> 0.
+SOFT_GATES: dict[str, Callable[[th.Tensor, float], th.Tensor]] = {
+    "linear": lambda excess, softness: th.clamp(excess / softness, 0.0, 1.0),
+    "sigmoid": lambda excess, softness: th.sigmoid(excess / softness),
+}
+
+
+def partition(
+    ratio: th.Tensor, advantages: th.Tensor, clip_range: float, mean: Mean = th.mean, sample_kl_coef: th.Tensor | None = None
+) -> th.Tensor:
+    """
+    Where a minibatch's samples lie with respect to ε (KLip-PPO's partition), for the update's diagnostics: the
+    fractions in band (|r_t - 1| <= ε), killed (:func:`killed`) and passed (outside the band on the other side, Â_t
+    != 0), and the mean of |β_t|·[killed] (0 without per-sample coefficients). Samples outside the band with Â_t = 0
+    are in none of the three.
+
+    :param sample_kl_coef: β_t of a per-sample penalty, or None
+    :return: a (4,) tensor, on the samples' device (the loop reads an update's once, at its end)
+    """
+    with th.no_grad():
+        outside = th.abs(ratio - 1) > clip_range
+        cut = killed(ratio, advantages, clip_range)
+        passed = outside & ~cut & (advantages != 0)
+        weighted = th.zeros_like(ratio) if sample_kl_coef is None else sample_kl_coef.abs() * cut
+        return th.stack([mean((~outside).float()), mean(cut.float()), mean(passed.float()), mean(weighted)])
+
+
+def per_sample_penalty_loss(
+    ratio: th.Tensor, advantages: th.Tensor, sample_kl_coef: th.Tensor, mean: Mean = th.mean
+) -> PolicyLoss:
+    """
+    The unclipped surrogate plus a penalty on the *sampled* log-ratio with a per-sample coefficient:
+    -Ê_t[r_t Â_t] + Ê_t[β_t · (-log r_t)], β_t a constant for autograd (../shared/klip-notes.md). With β_t =
+    -r_t Â_t on the killed samples and 0 elsewhere, the penalty's gradient cancels the surrogate's exactly where
+    eq. 7 passes none: the gradient is L^CLIP's.
+
+    :param sample_kl_coef: β_t, detached, (batch,)
+    """
+    surrogate = -mean(advantages * ratio)
+    return PolicyLoss(surrogate, surrogate + mean(sample_kl_coef * -th.log(ratio)), sample_kl_coef)
+
+
+def per_sample_penalty_gradient(ratio: th.Tensor, advantages: th.Tensor, sample_kl_coef: th.Tensor) -> th.Tensor:
+    """The gradient of :func:`per_sample_penalty_loss` with respect to log π_θ(a_t|s_t): -(r_t Â_t + β_t) / batch."""
+    return (advantages * ratio + sample_kl_coef) * (-1.0 / ratio.shape[0])
+
+
 def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float = 1.5, factor: float = 2.0) -> float:
     """
     The adaptive-β rule of Section 4, applied once per policy update to the KL measured after all its epochs.
@@ -164,6 +236,8 @@ class PolicyLoss(NamedTuple):
     surrogate: th.Tensor
     #: what the optimiser minimises: the surrogate plus the penalty, if any
     total: th.Tensor
+    #: β_t of a per-sample penalty (detached), for the diagnostics; None for the other objectives
+    sample_kl_coef: th.Tensor | None = None
 
 
 class PolicyLossGradient(NamedTuple):
@@ -191,9 +265,32 @@ class FloatKnob:
     low_inclusive: bool
     doc: str
 
+    #: the preset constructors' annotation of the argument
+    annotation: ClassVar[str] = "float"
+
     def check(self, name: str, value: Any) -> float:
         """``value`` as a float, or ``TypeError``/``ValueError`` naming ``name`` and the accepted range."""
         return check_float(name, value, low=self.low, low_inclusive=self.low_inclusive)
+
+
+@dataclass(frozen=True)
+class ChoiceKnob:
+    """
+    A constructor argument of an objective that is one of a few strings, checked at construction.
+
+    :param default: its default
+    :param choices: the accepted strings
+    :param doc: its ``:param`` text
+    """
+
+    default: str
+    choices: tuple[str, ...]
+    doc: str
+    annotation: ClassVar[str] = "str"
+
+    def check(self, name: str, value: Any) -> str:
+        """``value``, or ``TypeError``/``ValueError`` naming ``name`` and the accepted strings."""
+        return check_choice(name, value, self.choices)
 
 
 @dataclass(frozen=True)
@@ -234,7 +331,7 @@ class PolicyObjective:
     #: the presets' description, after "<family> with" (reST; the first sentence ends their summary line)
     description: ClassVar[str] = ""
     #: the constructor arguments the objective adds to its family's stock algorithm
-    knobs: ClassVar[dict[str, FloatKnob]] = {}
+    knobs: ClassVar[dict[str, FloatKnob | ChoiceKnob]] = {}
     #: whether the presets take ``clip_range`` (the "no clipping or penalty" row has no ε to set)
     takes_clip_range: ClassVar[bool] = True
     #: the presets' default ε (the stock algorithm's 0.2 for clipping; None, no clipping, for the other rows)
@@ -243,6 +340,9 @@ class PolicyObjective:
     clip_range_doc: ClassVar[str] = CLIP_RANGE_DOC
     #: PPO's own objective (clipping): its zoo entries and search space are the zoo's PPO ones unchanged
     is_ppo: ClassVar[bool] = False
+    #: whether its zoo entries keep the zoo's tuned ``clip_range`` and its search space the zoo's ε choices (an
+    #: objective that uses ε as PPO-Clip does); PPO's own objective does
+    zoo_clip_range: ClassVar[bool] = False
     #: the knobs in the generated zoo yml files (the paper's best setting), in place of the zoo's PPO objective keys
     tuned_knobs: ClassVar[dict[str, Any]] = {}
     #: the knobs in the ``--paper`` yml files (Table 1's best setting)
@@ -271,6 +371,15 @@ class PolicyObjective:
         :param clip_range: the ε passed to the constructor
         """
 
+    def loss_settings(self, model: Any) -> dict[str, Any]:
+        """
+        The knobs the objective's :meth:`loss` and :meth:`gradient` read, taken from the algorithm once per update
+        (none for Table 1's rows, whose β is :meth:`kl_coef`).
+
+        :param model: the algorithm
+        """
+        return {}
+
     def kl_coef(self, model: Any) -> float | None:
         """
         β of the penalty for the coming update, or None for no penalty.
@@ -296,6 +405,7 @@ class PolicyObjective:
         kl_coef: float | None,
         kl: th.Tensor | None,
         mean: Mean = th.mean,
+        settings: Mapping[str, Any] | None = None,
     ) -> PolicyLoss:
         """
         The policy term of a minibatch's loss.
@@ -307,6 +417,7 @@ class PolicyObjective:
         :param kl: KL[π_old(·|s_t) ‖ π_θ(·|s_t)] per sample, (batch,), when ``kl_coef`` is not None
         :param mean: the family's average over the minibatch (its :meth:`gradient` is that of ``th.mean``, the only
             average of the families with a closed-form path)
+        :param settings: :meth:`loss_settings` of the algorithm
         """
         surrogate = surrogate_loss(ratio, advantages, clip_range, mean)
         if kl_coef is None:
@@ -316,7 +427,12 @@ class PolicyObjective:
         return PolicyLoss(surrogate, surrogate + kl_coef * mean(kl))
 
     def gradient(
-        self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None, kl_coef: float | None
+        self,
+        ratio: th.Tensor,
+        advantages: th.Tensor,
+        clip_range: float | None,
+        kl_coef: float | None,
+        settings: Mapping[str, Any] | None = None,
     ) -> PolicyLossGradient:
         """The gradient of :meth:`loss`'s total, with the same arguments (the KL's value does not enter it)."""
         log_prob = surrogate_loss_gradient(ratio, advantages, clip_range)
@@ -338,12 +454,18 @@ class Clipping(PolicyObjective):
         "``float('inf')`` clips nothing, which is the no-clip row."
     )
     is_ppo = True
+    zoo_clip_range = True
     paper_knobs = {"clip_range": 0.2}
 
     def check_clip_range(self, owner: str, clip_range: Any) -> None:
-        if clip_range is None:
-            no_clip = owner.removesuffix(self.class_suffix) + NoClipping.class_suffix
-            raise ValueError(f"`clip_range` of {owner} must be a number > 0 or a schedule; for no clipping use {no_clip}")
+        _refuse_no_clip_range(owner, self.class_suffix, clip_range)
+
+
+def _refuse_no_clip_range(owner: str, class_suffix: str, clip_range: Any) -> None:
+    """An objective built on ε refuses None (the no-clip row is :class:`NoClipping`)."""
+    if clip_range is None:
+        no_clip = owner.removesuffix(class_suffix) + NoClipping.class_suffix
+        raise ValueError(f"`clip_range` of {owner} must be a number > 0 or a schedule; for no clipping use {no_clip}")
 
 
 class NoClipping(PolicyObjective):
@@ -454,5 +576,116 @@ class AdaptiveKLPenalty(FixedKLPenalty):
         model.kl_coef = adapt_kl_coef(kl, model.kl_coef, model.kl_target, model.kl_tolerance, model.kl_coef_factor)
 
 
+class PerSampleKLPenalty(PolicyObjective):
+    """
+    Clipping as a per-sample KL penalty (KLip-PPO, ../shared/klip-notes.md): the unclipped surrogate plus
+    β_t·(-log r_t), β_t = -r_t Â_t on the samples eq. 7 cuts off (:func:`killed`) and 0 elsewhere, detached. Its
+    gradient is L^CLIP's, sample by sample.
+    """
+
+    key = "per_sample_kl"
+    class_suffix = "PerSampleKL"
+    title = "per-sample KL"
+    description = (
+        "PPO-Clip written as a KL penalty with a coefficient per sample (KLip-PPO, Colletti and Holzinger 2026): the "
+        "unclipped surrogate r_t(θ)·Â_t minus β_t·(-log r_t(θ)), the penalty on the sampled log-ratio, with "
+        "β_t = -r_t(θ)·Â_t (a constant for the gradient) on the samples that eq. 7's min cuts off (r_t > 1 + ε with "
+        "Â_t > 0, r_t < 1 - ε with Â_t < 0) and 0 elsewhere. Its gradient equals PPO-Clip's exactly, so it trains as "
+        "PPO-Clip does up to float rounding; it is the reference point of the soft variants "
+        "(:class:`PPOSoftClip`).\n\n"
+        "``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` "
+        "is the mean |β_t| over the killed samples."
+    )
+    clip_range_doc = (
+        "ε: the band outside which a sample's coefficient β_t is set (as PPO-Clip's ε, default 0.2), or a schedule of "
+        "the progress remaining (from 1 to 0). Must be > 0."
+    )
+    zoo_clip_range = True
+    paper_knobs = {"clip_range": 0.2}
+
+    def check_clip_range(self, owner: str, clip_range: Any) -> None:
+        _refuse_no_clip_range(owner, self.class_suffix, clip_range)
+
+    def sample_kl_coef(
+        self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float, settings: Mapping[str, Any] | None
+    ) -> th.Tensor:
+        """β_t, detached: -r_t Â_t on the killed samples, 0 elsewhere."""
+        with th.no_grad():
+            return -(ratio * advantages) * killed(ratio, advantages, clip_range)
+
+    def loss(
+        self,
+        ratio: th.Tensor,
+        advantages: th.Tensor,
+        clip_range: float | None,
+        kl_coef: float | None,
+        kl: th.Tensor | None,
+        mean: Mean = th.mean,
+        settings: Mapping[str, Any] | None = None,
+    ) -> PolicyLoss:
+        assert clip_range is not None  # the constructor refuses None, and a schedule returns numbers
+        return per_sample_penalty_loss(ratio, advantages, self.sample_kl_coef(ratio, advantages, clip_range, settings), mean)
+
+    def gradient(
+        self,
+        ratio: th.Tensor,
+        advantages: th.Tensor,
+        clip_range: float | None,
+        kl_coef: float | None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> PolicyLossGradient:
+        assert clip_range is not None
+        coef = self.sample_kl_coef(ratio, advantages, clip_range, settings)
+        return PolicyLossGradient(per_sample_penalty_gradient(ratio, advantages, coef), None)
+
+
+class SoftClip(PerSampleKLPenalty):
+    """
+    Soft clipping (KLip-PPO): the per-sample penalty with β_t = -r_t Â_t · g_t, the step of :class:`PerSampleKLPenalty`
+    replaced by a gate g_t in [0, 1] of the excess h_t (:func:`harmful_excess`) with a softness s: ``linear``
+    clamp(h_t / s, 0, 1) or ``sigmoid`` sigmoid(h_t / s) (:data:`SOFT_GATES`). As s -> 0 both become PPO-Clip.
+    """
+
+    key = "soft_clip"
+    class_suffix = "SoftClip"
+    title = "soft clipping"
+    description = (
+        "soft clipping (KLip-PPO, Colletti and Holzinger 2026): the unclipped surrogate r_t(θ)·Â_t minus "
+        "β_t·(-log r_t(θ)) with β_t = -r_t(θ)·Â_t·g_t, a constant for the gradient, where the gate g_t in [0, 1] "
+        "grows with how far r_t lies past the band's edge on the side Â_t pushes towards, h_t (r_t - (1 + ε) for "
+        "Â_t > 0, (1 - ε) - r_t for Â_t < 0): ``linear`` g_t = clamp(h_t / softness, 0, 1) (0 inside the band) or "
+        "``sigmoid`` g_t = sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip "
+        "(:class:`PPOPerSampleKL`).\n\n"
+        "``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean |β_t| over "
+        "the samples PPO-Clip would cut off."
+    )
+    knobs = {
+        "soft_clip": ChoiceKnob("linear", tuple(SOFT_GATES), 'the gate\'s shape: ``"linear"`` (default) or ``"sigmoid"``.'),
+        "softness": FloatKnob(
+            0.05,
+            0.0,
+            False,
+            "s, the width of the gate in ratio units (default 0.05, KLip-PPO's). Must be finite and > 0; the smaller, "
+            "the closer to PPO-Clip.",
+        ),
+    }
+    tuned_knobs = {"soft_clip": "linear", "softness": 0.05}
+    paper_knobs = {"clip_range": 0.2, "soft_clip": "linear", "softness": 0.05}
+    search_space = {"soft_clip": Categorical(tuple(SOFT_GATES)), "softness": LogUniform(0.005, 0.2)}
+
+    def loss_settings(self, model: Any) -> dict[str, Any]:
+        return {"soft_clip": model.soft_clip, "softness": model.softness}
+
+    def sample_kl_coef(
+        self, ratio: th.Tensor, advantages: th.Tensor, clip_range: float, settings: Mapping[str, Any] | None
+    ) -> th.Tensor:
+        assert settings is not None
+        with th.no_grad():
+            gate = SOFT_GATES[settings["soft_clip"]](harmful_excess(ratio, advantages, clip_range), settings["softness"])
+            return -(ratio * advantages) * gate
+
+
 #: Table 1's rows, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
 TABLE1_OBJECTIVES: tuple[PolicyObjective, ...] = (Clipping(), AdaptiveKLPenalty(), FixedKLPenalty(), NoClipping())
+#: Every objective with its preset classes: Table 1's rows, then those beyond the paper.
+OBJECTIVES: tuple[PolicyObjective, ...] = (*TABLE1_OBJECTIVES, PerSampleKLPenalty(), SoftClip())

@@ -3,7 +3,7 @@ the tests all read: each preset class with its family (:mod:`sb3_ppo_variants.fa
 (:mod:`sb3_ppo_variants.objectives`).
 
 Adding an objective means its :class:`~sb3_ppo_variants.objectives.PolicyObjective` subclass and its place in
-:data:`~sb3_ppo_variants.objectives.TABLE1_OBJECTIVES`, then ``python -m sb3_ppo_variants.codegen`` (its preset class
+:data:`~sb3_ppo_variants.objectives.OBJECTIVES`, then ``python -m sb3_ppo_variants.codegen`` (its preset class
 per family) and ``python -m sb3_ppo_variants.zoo.hyperparams`` (its yml files), and its classes among the package's
 exports; the registry, zoo keys, Optuna samplers, benchmark algorithms and test lists follow.
 """
@@ -17,7 +17,7 @@ from stable_baselines3.common.base_class import BaseAlgorithm
 from sb3_ppo_variants import variants
 from sb3_ppo_variants.base import SurrogatePPO
 from sb3_ppo_variants.families import FAMILIES, Family
-from sb3_ppo_variants.objectives import TABLE1_OBJECTIVES, PolicyObjective
+from sb3_ppo_variants.objectives import OBJECTIVES, TABLE1_OBJECTIVES, PolicyObjective
 
 
 @dataclass(frozen=True)
@@ -53,11 +53,12 @@ class Variant:
         return self.objective.penalised
 
 
-#: Every family with every Table 1 objective: the preset classes that ``codegen`` wrote, family by family.
+#: Every family with every objective (Table 1's, then those beyond the paper): the preset classes that ``codegen``
+#: wrote, family by family.
 REGISTRY: tuple[Variant, ...] = tuple(
     Variant(getattr(variants, family.prefix + objective.class_suffix), family)
     for family in FAMILIES
-    for objective in TABLE1_OBJECTIVES
+    for objective in OBJECTIVES
 )
 BY_KEY: dict[str, Variant] = {variant.key: variant for variant in REGISTRY}
 
@@ -65,4 +66,5 @@ BY_KEY: dict[str, Variant] = {variant.key: variant for variant in REGISTRY}
 VARIANTS: dict[str, type[SurrogatePPO]] = {variant.key: variant.cls for variant in REGISTRY}
 
 #: Table 1's objectives, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
-OBJECTIVES = TABLE1_OBJECTIVES
+TABLE1 = TABLE1_OBJECTIVES
+__all__ = ["BY_KEY", "OBJECTIVES", "REGISTRY", "TABLE1", "VARIANTS", "Variant"]

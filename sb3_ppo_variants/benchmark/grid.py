@@ -110,7 +110,30 @@ FIGURE3_SETTINGS = [
     Setting("sb3_trpo", "trpo", env_overrides=env_overrides("trpo", TABLE1_ENVS)),
     Setting("sb3_a2c", "a2c", env_overrides=env_overrides("a2c", TABLE1_ENVS)),
 ]
-SETTINGS_BY_NAME = {s.name: s for s in TABLE1_SETTINGS + FIGURE3_SETTINGS + CONTRIB_SETTINGS + CONTRIB_LSTM_SETTINGS}
+#: KLip-PPO's configuration (../shared/klip-notes.md): SB3's defaults plus a linear learning-rate schedule, value
+#: clipping 0.2 and ``VecNormalize`` of observations and rewards.
+KLIP_HYPERPARAMS: dict[str, Any] = {"learning_rate": "lin_0.0003", "clip_range_vf": 0.2}
+KLIP_NORMALIZE: dict[str, Any] = {"norm_obs": True, "norm_reward": True}
+
+
+def _klip(name: str, algo: str, knobs: dict[str, Any]) -> Setting:
+    return Setting(name, algo, {**KLIP_HYPERPARAMS, **knobs}, normalize=dict(KLIP_NORMALIZE))
+
+
+#: KLip-PPO's comparison, in its configuration: PPO-Clip, clipping as a per-sample KL penalty, soft clipping and the
+#: scalar-β penalties at its authors' knobs (the ``klip`` preset).
+KLIP_SETTINGS = [
+    _klip("klip_clip_0.2", "ppo_clip", {"clip_range": 0.2}),
+    _klip("klip_per_sample_kl", "ppo_per_sample_kl", {"clip_range": 0.2}),
+    _klip("klip_soft_clip_linear_0.05", "ppo_soft_clip", {"clip_range": 0.2, "soft_clip": "linear", "softness": 0.05}),
+    _klip("klip_fixed_kl_1", "ppo_fixed_kl", {"kl_coef": 1.0}),
+    _klip("klip_adaptive_kl_0.02", "ppo_adaptive_kl", {"kl_target": 0.02}),
+]
+#: Its tasks, the two where a scalar β is said to fail first.
+KLIP_ENVS = ["Ant-v5", "Humanoid-v5", "HalfCheetah-v5", "Hopper-v5", "Walker2d-v5"]
+SETTINGS_BY_NAME = {
+    s.name: s for s in TABLE1_SETTINGS + FIGURE3_SETTINGS + KLIP_SETTINGS + CONTRIB_SETTINGS + CONTRIB_LSTM_SETTINGS
+}
 
 
 @dataclass(frozen=True)
@@ -185,6 +208,11 @@ def preset(name: str) -> Grid:
     - ``figure3``: Figure 3's comparators TRPO and A2C (``sb3_trpo``, ``sb3_a2c``) on the same tasks, seeds and budget,
       at rl-zoo3's tuned hyperparameters where the zoo has the task, SB3's defaults elsewhere (run it into the
       ``table1`` folder: the report shows them beside Table 1's rows, outside its normalisation).
+    - ``klip``: KLip-PPO's comparison (clip 0.2, clipping as a per-sample KL penalty, soft clipping linear 0.05,
+      fixed KL β 1, adaptive KL d_targ 0.02) on Ant, Humanoid, HalfCheetah, Hopper and Walker2d (-v5), 3 seeds, 1M
+      steps, in their configuration: SB3's defaults with ``VecNormalize`` of observations and rewards, the learning
+      rate annealed linearly to 0 and ``clip_range_vf=0.2``. ``--envs Ant-v5 Humanoid-v5`` runs the two tasks of their
+      claim first.
     - ``quick``: a smoke run: no clip, clip 0.2, adaptive KL 0.01, fixed KL 3 and stock PPO on CartPole-v1 and
       Pendulum-v1, 2 seeds, 20k steps.
     - ``contrib``: the MaskablePPO family's four objectives and stock MaskablePPO on sb3-contrib's masked identity
@@ -200,6 +228,8 @@ def preset(name: str) -> Grid:
         return Grid(TABLE1_SETTINGS, TABLE1_ENVS, [0, 1, 2], 1_000_000)
     if name == "figure3":
         return Grid(FIGURE3_SETTINGS, TABLE1_ENVS, [0, 1, 2], 1_000_000)
+    if name == "klip":
+        return Grid(KLIP_SETTINGS, KLIP_ENVS, [0, 1, 2], 1_000_000)
     if name == "quick":
         quick = ["no_clip", "clip_0.2", "adaptive_kl_0.01", "fixed_kl_3", "sb3_ppo"]
         return Grid([SETTINGS_BY_NAME[s] for s in quick], ["CartPole-v1", "Pendulum-v1"], [0, 1], 20_000)
@@ -220,7 +250,7 @@ def preset(name: str) -> Grid:
     raise ValueError(f"unknown preset {name!r}; choose one of {PRESETS}")
 
 
-PRESETS = ("table1", "figure3", "quick", "contrib", "contrib_lstm")
+PRESETS = ("table1", "figure3", "klip", "quick", "contrib", "contrib_lstm")
 
 
 def load_grid(path: str | Path) -> Grid:

@@ -28,7 +28,7 @@ from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, sof
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
 from sb3_ppo_variants.objectives import NoClipping
-from sb3_ppo_variants.registry import OBJECTIVES, REGISTRY
+from sb3_ppo_variants.registry import REGISTRY, TABLE1
 
 #: The reference row: stock stable_baselines3.PPO, which PPOClip (clip_0.2) reproduces bit for bit.
 REFERENCE = "sb3_ppo"
@@ -43,7 +43,7 @@ RANDOM_EPISODES = 100
 BOOTSTRAP_REPS = 20_000
 #: Table 1's families, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
 #: algo -> Table 1's row name, for the PPO family, from the registry (whose objectives are in that order).
-FAMILIES = {v.key: o.title for o in OBJECTIVES for v in REGISTRY if v.family.key == "ppo" and v.objective.key == o.key}
+FAMILIES = {v.key: o.title for o in TABLE1 for v in REGISTRY if v.family.key == "ppo" and v.objective.key == o.key}
 #: the algo of the "no clipping or penalty" row, which the paper says scores below the random policy
 NO_CLIP_ALGO = f"ppo_{NoClipping.key}"
 

@@ -18,9 +18,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sb3_ppo_variants.upstream.targets import UpstreamRun
 
-ALL_OBJECTIVES = ("clip", "no_clip", "fixed_kl", "adaptive_kl")
+from sb3_ppo_variants.objectives import OBJECTIVES
+
+ALL_OBJECTIVES = tuple(objective.key for objective in OBJECTIVES)
 #: the objectives whose clip_range default is None (Table 1's KL-penalty and no-clip rows)
-UNCLIPPED_BY_DEFAULT = ("no_clip", "fixed_kl", "adaptive_kl")
+UNCLIPPED_BY_DEFAULT = tuple(
+    objective.key for objective in OBJECTIVES if not objective.takes_clip_range or objective.clip_range_default is None
+)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from sb3_ppo_variants.registry import BY_KEY, OBJECTIVES, REGISTRY
 from sb3_ppo_variants.zoo import MASKED_ENV_ID
 
 #: The objective's knobs, per zoo key (from the registry): what the variant's entry sets besides the zoo's shared PPO
-#: keys. PPOClip keeps the zoo's tuned clip_range (it is PPO); the others use the paper's best settings (Table 1).
+#: keys. PPOClip keeps the zoo's tuned clip_range (it is PPO), and so do the objectives that use ε as it does
+#: (``zoo_clip_range``); the others use the paper's best settings (Table 1) or their authors'.
 VARIANT_KNOBS: dict[str, dict[str, Any]] = {
     v.key: {} if v.objective.is_ppo else dict(v.objective.tuned_knobs) for v in REGISTRY
 }
@@ -112,8 +113,9 @@ def variant_entry(ppo_entry: dict[str, Any], algo: str) -> dict[str, Any]:
     :param algo: a zoo key of :data:`VARIANT_KNOBS`
     :return: the entry for the variant's yml
     """
-    keep_ppo_knobs = BY_KEY[algo].objective.is_ppo
-    entry = {k: v for k, v in ppo_entry.items() if keep_ppo_knobs or k not in OBJECTIVE_KEYS}
+    objective = BY_KEY[algo].objective
+    kept = {"clip_range"} if objective.zoo_clip_range else set()
+    entry = {k: v for k, v in ppo_entry.items() if objective.is_ppo or k in kept or k not in OBJECTIVE_KEYS}
     entry.update(VARIANT_KNOBS[algo])
     return entry
 

@@ -3,7 +3,8 @@
 The shared knobs (n_steps, batch_size, gamma, gae_lambda, learning_rate, ent_coef, n_epochs, max_grad_norm, network)
 come from rl-zoo3's own ``sample_ppo_params``, so a variant is tuned over exactly the space stock PPO is. Only the
 objective's knobs differ, as the registry's ``search_space`` says: ``clip_range`` for PPOClip (the zoo's choices),
-``kl_target`` and ``kl_coef`` on a log scale for the KL variants, nothing for PPONoClip.
+``kl_target`` and ``kl_coef`` on a log scale for the KL variants, nothing for PPONoClip, ε (the zoo's choices) and
+the gate for the per-sample and soft-clipping objectives.
 """
 
 from __future__ import annotations
@@ -33,8 +34,12 @@ class _TrialWithout:
         return getattr(self._trial, name)
 
 
-def _shared_ppo_params(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
-    """The zoo's PPO sample without ``clip_range``, converted (gamma, gae_lambda, policy_kwargs...)."""
+def _shared_ppo_params(
+    trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict, keep_clip_range: bool = False
+) -> dict[str, Any]:
+    """The zoo's PPO sample, converted (gamma, gae_lambda, policy_kwargs...), without ``clip_range`` unless kept."""
+    if keep_clip_range:
+        return sample_ppo_params(trial, n_actions, n_envs, additional_args)
     params = sample_ppo_params(_TrialWithout(trial, {"clip_range"}), n_actions, n_envs, additional_args)  # type: ignore[arg-type]
     params.pop("clip_range")
     return params
@@ -42,7 +47,8 @@ def _shared_ppo_params(trial: optuna.Trial, n_actions: int, n_envs: int, additio
 
 def objective_sampler(objective: PolicyObjective) -> Callable[..., dict[str, Any]]:
     """
-    The sampler of an objective: the zoo's PPO space without ``clip_range``, plus the objective's own
+    The sampler of an objective: the zoo's PPO space without ``clip_range`` (with it for an objective that uses ε as
+    PPO-Clip does, ``zoo_clip_range``), plus the objective's own
     :attr:`~sb3_ppo_variants.objectives.PolicyObjective.search_space`; for PPO's own objective (clipping), the zoo's PPO
     sampler unchanged.
     """
@@ -50,7 +56,7 @@ def objective_sampler(objective: PolicyObjective) -> Callable[..., dict[str, Any
         return sample_ppo_params
 
     def sample(trial: optuna.Trial, n_actions: int, n_envs: int, additional_args: dict) -> dict[str, Any]:
-        params = _shared_ppo_params(trial, n_actions, n_envs, additional_args)
+        params = _shared_ppo_params(trial, n_actions, n_envs, additional_args, objective.zoo_clip_range)
         for name, space in objective.search_space.items():
             if isinstance(space, LogUniform):
                 params[name] = trial.suggest_float(name, space.low, space.high, log=True)
@@ -59,7 +65,8 @@ def objective_sampler(objective: PolicyObjective) -> Callable[..., dict[str, Any
         return params
 
     sample.__name__ = sample.__qualname__ = f"sample_{objective.key}_params"
-    sample.__doc__ = f"The zoo's PPO space without clip_range, plus {sorted(objective.search_space) or 'nothing'}."
+    shared = "The zoo's PPO space" + ("" if objective.zoo_clip_range else " without clip_range")
+    sample.__doc__ = f"{shared}, plus {sorted(objective.search_space) or 'nothing'}."
     return sample
 
 

@@ -154,3 +154,21 @@ def test_paper_code_in_a_yml_grid_runs(tmp_path: Path) -> None:
     run_grid(grid, tmp_path / "out", workers=1, progress=False)
     runs = {r.setting: r for r in ResultsStore(tmp_path / "out").runs()}
     assert runs["mine_paper_code"].kwargs["learning_rate"] == "lin_0.0003" and len(runs) == 2
+
+
+def test_klip_preset_is_their_comparison_in_their_configuration() -> None:
+    grid = preset("klip")
+    assert [s.algo for s in grid.settings] == [
+        "ppo_clip",
+        "ppo_per_sample_kl",
+        "ppo_soft_clip",
+        "ppo_fixed_kl",
+        "ppo_adaptive_kl",
+    ]
+    assert grid.envs[:2] == ["Ant-v5", "Humanoid-v5"] and grid.seeds == [0, 1, 2] and grid.timesteps == 1_000_000
+    for run in grid.runs():
+        assert run.kwargs["learning_rate"] == "lin_0.0003" and run.kwargs["clip_range_vf"] == 0.2
+        assert run.normalize == {"norm_obs": True, "norm_reward": True}
+    soft = next(s for s in grid.settings if s.algo == "ppo_soft_clip")
+    assert (soft.kwargs["soft_clip"], soft.kwargs["softness"]) == ("linear", 0.05)
+    assert len(select(grid, fast=True).runs()) == 5 * 5 * 3
