@@ -23,7 +23,7 @@ import numpy as np
 from sb3_ppo_variants.benchmark import COMPARATORS
 from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
-from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
+from sb3_ppo_variants.benchmark.io import atomic_save_figure, atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
@@ -221,7 +221,7 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8)
     fig.tight_layout(rect=(0, 0.06, 1, 1))
-    fig.savefig(path, dpi=110)
+    atomic_save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -261,7 +261,7 @@ def aggregate_bars(aggregates: list[Aggregate], path: Path) -> None:
     ax.set_ylabel("average normalized score")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    atomic_save_figure(fig, path, dpi=110)
     plt.close(fig)
 
 
@@ -326,8 +326,22 @@ def make_report(
     # Table 1's normalisation and aggregate are over its own settings: the comparators are reference rows
     table_settings = {r.setting for r in runs if r.algo not in COMPARATORS}
     table_raw = {env: {s: v for s, v in by.items() if s in table_settings} for env, by in raw.items()}
-    normalized = normalize({env: by for env, by in table_raw.items() if by}, random)
+    # an env where no run beats the random policy has no normalisation: it is left out of it, its raw scores shown
+    unbeaten = sorted(env for env, by in table_raw.items() if by and max(max(v) for v in by.values()) <= random[env])
+    normalized = normalize({env: by for env, by in table_raw.items() if by and env not in unbeaten}, random)
     aggregates = aggregate(normalized) if normalized else []
+    notes = [
+        f"{env}: no run beats the random policy ({random[env]:.3g}), so it has no normalised score and is left out of "
+        "the average normalised score; its raw scores are below."
+        for env in unbeaten
+    ]
+    other_budgets = sorted({r.timesteps for r in store.runs()} - {budget})
+    if other_budgets:
+        left_out = sum(r.timesteps != budget for r in store.runs())
+        notes.append(
+            f"{left_out} runs of other budgets ({', '.join(f'{b:,}' for b in other_budgets)} timesteps) are not in this "
+            "report: `report --timesteps <budget>` reports them."
+        )
 
     learning_curves(runs, folder / "learning_curves.png")
     if any(r.algo in COMPARATORS for r in runs):
@@ -347,7 +361,7 @@ def make_report(
     }
     atomic_write_json(folder / "aggregate.json", summary)
     incomplete = incomplete_settings(normalized)
-    markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command)
+    markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command, notes)
     extra = figure3_section(runs, raw)
     if baseline is not None:
         if not (Path(baseline) / ResultsStore.FILENAME).is_file():
@@ -400,6 +414,7 @@ def _markdown(
     incomplete: dict[str, list[str]],
     budget: int,
     command: str | None,
+    notes: list[str] | None = None,
 ) -> str:
     envs = sorted(raw)
     settings = sorted({r.setting for r in runs}, key=lambda s: (known_setting(s) is None, s))
@@ -413,6 +428,8 @@ def _markdown(
     ]
     if command:
         out += ["", "Produced by:", "", "```", command, "```"]
+    if notes:
+        out += ["", *(f"**Note:** {note}" for note in notes)]
     out += [
         "",
         f"Score of a run: mean return of its last {LAST_EPISODES} training episodes. Normalized: random policy "

@@ -23,6 +23,15 @@ import sys
 from sb3_ppo_variants.zoo import ZOO_KEYS, hyperparams_file, register
 
 SCRIPTS = ("train", "enjoy", "plot_train", "plot_from_file", "all_plots")
+#: what ``train --help`` shows before rl-zoo3's own help (our options, which rl-zoo3's parser never sees)
+TRAIN_HELP = """sb3-ppo-variants options of train (taken out before rl-zoo3 parses the rest):
+  --paper               the paper's Table 3 setting for every env (SB3's defaults, one env, 1M steps, the paper's
+                        objective knobs): hyperparams/paper/<algo>.yml; any of our algorithms and ppo
+  --paper-code          --paper with the code-level settings of the paper's released code (observation
+                        normalisation, annealed step size and clip range, advantages standardised over the rollout,
+                        vf_coef 1, no gradient clipping): hyperparams/paper_code/<algo>.yml; our algorithms
+For our algorithms, hyperparams/<algo>.yml is used unless --conf-file is given.
+"""
 
 
 def _option_value(args: list[str], *names: str) -> str | None:
@@ -71,6 +80,8 @@ def main(argv: list[str] | None = None) -> None:
         print(__doc__)
         return
     arguments = zoo_arguments(argv)
+    if arguments[0] == "train" and {"-h", "--help"} & set(arguments[1:]):
+        print(TRAIN_HELP)
     register()  # before rl-zoo3 builds its parser, whose --algo choices come from ALGOS
     from rl_zoo3.cli import main as zoo_main
 

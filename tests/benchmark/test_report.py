@@ -151,3 +151,28 @@ def test_paper_code_rows_are_compared_with_the_baseline_folder(tmp_path: Path) -
     with pytest.raises(ValueError, match="no results store"):
         make_report(tmp_path / "paper_code", baseline=tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_an_unbeaten_env_and_other_budgets_are_named_and_files_are_readable(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from sb3_ppo_variants.benchmark.report import make_report
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    _store_with(tmp_path, {("clip_0.2_fast", "ppo_clip"): 1000.0})
+    store = ResultsStore(tmp_path)
+    store.set_random_score("Hopper-v5", 5000.0, 1.0, 100, seed=0)  # no run beats it
+    short = [(i * 100, 1.0, 100) for i in range(1, 20)]
+    store.add_run(RunResult("short", "clip_0.2_fast", "ppo_clip", "Hopper-v5", 0, 2000, 1, {}, "v", 1.0, 1.0, "t", "h", short))
+    old = os.umask(0o022)
+    try:
+        make_report(tmp_path)
+    finally:
+        os.umask(old)
+    report = (tmp_path / "report.md").read_text()
+    assert "Hopper-v5: no run beats the random policy (5e+03)" in report
+    assert "1 runs of other budgets (2,000 timesteps) are not in this report" in report
+    assert "| clip_0.2_fast | 1000.5 ± 0.7 (2) | 1000.5 ± 0.7 (2) |" in report  # raw scores of both envs
+    for name in ("report.md", "scores.csv", "aggregate.json", "learning_curves.png", "aggregate.png"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name

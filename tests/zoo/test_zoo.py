@@ -274,3 +274,8 @@ def test_paper_code_refuses_stock_ppo_and_other_scripts() -> None:
         zoo_arguments(["enjoy", "--algo", "ppo_clip", "--paper-code"])
     with pytest.raises(SystemExit, match="choose --paper or --paper-code"):
         zoo_arguments(["train", "--algo", "ppo_clip", "--paper", "--paper-code"])
+
+
+def test_train_help_shows_our_options_and_rl_zoo3s(tmp_path: Path) -> None:
+    out = zoo("train", "--help", cwd=tmp_path).stdout
+    assert "--paper " in out and "--paper-code" in out and "--conf-file" in out  # ours, then rl-zoo3's
