@@ -119,7 +119,10 @@ def test_numpy_scalars_are_accepted(cls: type) -> None:
         seed=np.int64(3),
         verbose=np.int64(0),
         device="cpu",
-        **{name: np.float32(knob.default) for name, knob in cls.objective.knobs.items()},
+        **{
+            name: np.str_(knob.default) if isinstance(knob.default, str) else np.float32(knob.default)
+            for name, knob in cls.objective.knobs.items()
+        },
     )
     model.learn(64)
     assert model.num_timesteps == 64

@@ -24,6 +24,7 @@ from sb3_ppo_variants.benchmark import COMPARATORS
 from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_save_figure, atomic_write_json, atomic_write_text
+from sb3_ppo_variants.benchmark.klip import klip_section
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
@@ -362,7 +363,7 @@ def make_report(
     atomic_write_json(folder / "aggregate.json", summary)
     incomplete = incomplete_settings(normalized)
     markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command, notes)
-    extra = figure3_section(runs, raw)
+    extra = figure3_section(runs, raw) + klip_section(runs)
     if baseline is not None:
         if not (Path(baseline) / ResultsStore.FILENAME).is_file():
             raise ValueError(f"--baseline {baseline}: no results store ({ResultsStore.FILENAME}) there")

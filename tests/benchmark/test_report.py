@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sb3_ppo_variants.benchmark.report import Aggregate, normalize, ordering_verdict, run_score
@@ -176,3 +177,27 @@ def test_an_unbeaten_env_and_other_budgets_are_named_and_files_are_readable(tmp_
     assert "| clip_0.2_fast | 1000.5 ± 0.7 (2) | 1000.5 ± 0.7 (2) |" in report  # raw scores of both envs
     for name in ("report.md", "scores.csv", "aggregate.json", "learning_curves.png", "aggregate.png"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+
+
+def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.klip import last_tenth_return
+    from sb3_ppo_variants.benchmark.report import make_report
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    store = ResultsStore(tmp_path)
+    store.set_random_score("Ant-v5", -100.0, 1.0, 100, seed=0)
+    levels = {("klip_clip_0.2_fast", "ppo_clip"): 2000.0, ("klip_fixed_kl_1_fast", "ppo_fixed_kl"): 100.0}
+    for (setting, algo), level in levels.items():
+        for seed in (0, 1):
+            # returns climb; only the episodes ending after 90% of the 10,000 steps count
+            episodes = [(t, level * t / 10_000 + seed, 100) for t in range(100, 10_001, 100)]
+            run = RunResult(
+                f"{setting}|{seed}", setting, algo, "Ant-v5", seed, 10_000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes
+            )
+            store.add_run(run)
+    assert last_tenth_return(store.runs()[0]) == pytest.approx(2000.0 * np.mean(np.arange(9100, 10_001, 100)) / 10_000)
+    make_report(tmp_path)
+    section = (tmp_path / "report.md").read_text().split("## KLip-PPO's comparison")[1]
+    assert "| Ant | 1910 ± 1 (2) | 2193 ± 361 | 96 ± 1 (2) | 16 ± 16 |" in section
+    assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
+    assert "- Humanoid: no PPO-Clip runs yet." in section

@@ -1,0 +1,92 @@
+"""KLip-PPO's comparison in a benchmark report: the ``klip`` preset's five objectives per task beside the numbers of
+that paper's table (../shared/klip-notes.md), in its metric, and the verdict on its claim that a scalar β falls far
+behind clipping on Ant and Humanoid."""
+
+from __future__ import annotations
+
+import statistics
+
+import numpy as np
+
+from sb3_ppo_variants.benchmark.store import RunResult
+
+#: their table: task -> objective -> (mean, std) over 5 seeds of the return over the last 10% of training (-v4 tasks)
+PAPER: dict[str, dict[str, tuple[float, float]]] = {
+    "HalfCheetah": {"clip": (1955, 312), "per_sample_kl": (1955, 312), "fixed_kl": (2111, 1066), "adaptive_kl": (2207, 1117)},
+    "Hopper": {"clip": (2598, 278), "per_sample_kl": (2598, 278), "fixed_kl": (2616, 208), "adaptive_kl": (2236, 365)},
+    "Walker2d": {"clip": (3717, 425), "per_sample_kl": (3717, 425), "fixed_kl": (3995, 402), "adaptive_kl": (3639, 374)},
+    "Ant": {"clip": (2193, 361), "per_sample_kl": (2193, 361), "fixed_kl": (16, 16), "adaptive_kl": (159, 86)},
+    "Humanoid": {"clip": (660, 70), "per_sample_kl": (660, 70), "fixed_kl": (342, 31), "adaptive_kl": (553, 22)},
+}
+#: the ``klip`` preset's settings (their ``_fast`` rows too) by the objective of their table
+ROWS = {
+    "klip_clip_0.2": "clip",
+    "klip_per_sample_kl": "per_sample_kl",
+    "klip_soft_clip_linear_0.05": "soft_clip",
+    "klip_fixed_kl_1": "fixed_kl",
+    "klip_adaptive_kl_0.02": "adaptive_kl",
+}
+#: the tasks of their claim
+HARD_TASKS = ("Ant", "Humanoid")
+
+
+def last_tenth_return(run: RunResult) -> float:
+    """Their metric of a run: the mean return of the training episodes that end in the last 10% of its timesteps."""
+    returns = [r for t, r, _ in run.episodes if t > 0.9 * run.timesteps]
+    if not returns:
+        raise ValueError(f"run {run.key} finished no episode in its last 10% of timesteps")
+    return float(np.mean(returns))
+
+
+def _objective(setting: str) -> str | None:
+    return ROWS.get(setting.removesuffix("_fast"))
+
+
+def klip_section(runs: list[RunResult]) -> list[str]:
+    """The report's KLip-PPO section (empty without runs of the ``klip`` settings)."""
+    scores: dict[str, dict[str, list[float]]] = {}
+    names: dict[str, str] = {}
+    for run in sorted(runs, key=lambda r: r.seed):
+        objective = _objective(run.setting)
+        if objective is None:
+            continue
+        names[objective] = run.setting
+        scores.setdefault(run.env.split("-v")[0], {}).setdefault(objective, []).append(last_tenth_return(run))
+    if not scores:
+        return []
+    objectives = [o for o in ROWS.values() if o in names]
+    out = [
+        "",
+        "## KLip-PPO's comparison (the `klip` preset)",
+        "",
+        "Their metric: mean return of the training episodes in the last 10% of timesteps, mean ± std over seeds (runs); "
+        "theirs: 5 seeds on the -v4 tasks, ours: the -v5 tasks. Rows: " + ", ".join(f"`{names[o]}`" for o in objectives) + ".",
+        "",
+        "| task | " + " | ".join(f"{o} (ours) | {o} (theirs)" for o in objectives) + " |",
+        "|---|" + "---|---|" * len(objectives),
+    ]
+    for task, by_objective in sorted(scores.items()):
+        cells = []
+        for objective in objectives:
+            values = by_objective.get(objective, [])
+            std = statistics.stdev(values) if len(values) > 1 else 0.0
+            cells.append(f"{statistics.mean(values):.0f} ± {std:.0f} ({len(values)})" if values else "")
+            theirs = PAPER.get(task, {}).get(objective)
+            cells.append("" if theirs is None else f"{theirs[0]:.0f} ± {theirs[1]:.0f}")
+        out.append(f"| {task} | " + " | ".join(cells) + " |")
+    out += ["", "Their claim, on our runs (a scalar β far behind clipping where the policy must travel far):"]
+    for task in HARD_TASKS:
+        by_objective = scores.get(task, {})
+        if "clip" not in by_objective:
+            out.append(f"- {task}: no PPO-Clip runs yet.")
+            continue
+        clip = statistics.mean(by_objective["clip"])
+        for objective in ("fixed_kl", "adaptive_kl"):
+            if objective in by_objective:
+                value = statistics.mean(by_objective[objective])
+                verdict = "holds" if value < 0.5 * clip else "does not hold"
+                out.append(
+                    f"- {task}: {objective} {value:.0f} vs clip {clip:.0f} ({len(by_objective[objective])} and "
+                    f"{len(by_objective['clip'])} runs): **{verdict}** (criterion: below half of clip's mean)."
+                )
+    return out
