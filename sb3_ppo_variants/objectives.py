@@ -500,7 +500,7 @@ class FixedKLPenalty(PolicyObjective):
     class_suffix = "FixedKL"
     title = "fixed KL"
     description = (
-        "a KL penalty of constant coefficient: L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)] (eq. 8; Table 1, "
+        "a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]`` (eq. 8; Table 1, "
         '"Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and '
         "averaged over the minibatch's states.\n\n"
         "Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β)."
@@ -537,7 +537,7 @@ class AdaptiveKLPenalty(FixedKLPenalty):
     title = "adaptive KL"
     description = (
         'an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").\n\n'
-        "The loss is L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)], the KL analytic, from the old policy to the "
+        "The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the "
         "new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with "
         "the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if "
         "d > kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always "
@@ -594,7 +594,7 @@ class PerSampleKLPenalty(PolicyObjective):
         "PPO-Clip does up to float rounding; it is the reference point of the soft variants "
         "(:class:`PPOSoftClip`).\n\n"
         "``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` "
-        "is the mean |β_t| over the killed samples."
+        "is the mean ``|β_t|`` over the killed samples."
     )
     clip_range_doc = (
         "ε: the band outside which a sample's coefficient β_t is set (as PPO-Clip's ε, default 0.2), or a schedule of "
@@ -656,7 +656,7 @@ class SoftClip(PerSampleKLPenalty):
         "Â_t > 0, (1 - ε) - r_t for Â_t < 0): ``linear`` g_t = clamp(h_t / softness, 0, 1) (0 inside the band) or "
         "``sigmoid`` g_t = sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip "
         "(:class:`PPOPerSampleKL`).\n\n"
-        "``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean |β_t| over "
+        "``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over "
         "the samples PPO-Clip would cut off."
     )
     knobs = {

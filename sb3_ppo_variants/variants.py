@@ -148,8 +148,8 @@ class PPOAdaptiveKL(SurrogatePPO):
     """
     PPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
 
-    The loss is L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)], the KL analytic, from the old policy to the new
-    one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
+    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the
+    new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
     updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
     ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
     restored with the model, so training continues where it stopped.
@@ -288,9 +288,9 @@ class PPOAdaptiveKL(SurrogatePPO):
 
 class PPOFixedKL(SurrogatePPO):
     """
-    PPO with a KL penalty of constant coefficient: L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)] (eq. 8; Table
-    1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and averaged
-    over the minibatch's states.
+    PPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]`` (eq. 8;
+    Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and
+    averaged over the minibatch's states.
 
     Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
 
@@ -540,7 +540,7 @@ class PPOPerSampleKL(SurrogatePPO):
     float rounding; it is the reference point of the soft variants (:class:`PPOSoftClip`).
 
     ``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` is
-    the mean |β_t| over the killed samples.
+    the mean ``|β_t|`` over the killed samples.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -664,7 +664,7 @@ class PPOSoftClip(SurrogatePPO):
     Â_t < 0): ``linear`` g_t = clamp(h_t / softness, 0, 1) (0 inside the band) or ``sigmoid`` g_t = sigmoid(h_t /
     softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip (:class:`PPOPerSampleKL`).
 
-    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean |β_t| over the
+    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over the
     samples PPO-Clip would cut off.
 
     Paper: https://arxiv.org/abs/1707.06347
@@ -904,8 +904,8 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
     """
     MaskablePPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
 
-    The loss is L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)], the KL analytic, from the old policy to the new
-    one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
+    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the
+    new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
     updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
     ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
     restored with the model, so training continues where it stopped.
@@ -1037,9 +1037,9 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
 
 class MaskablePPOFixedKL(MaskableSurrogatePPO):
     """
-    MaskablePPO with a KL penalty of constant coefficient: L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)] (eq.
-    8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and
-    averaged over the minibatch's states.
+    MaskablePPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``
+    (eq. 8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action
+    dimensions and averaged over the minibatch's states.
 
     Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
 
@@ -1275,7 +1275,7 @@ class MaskablePPOPerSampleKL(MaskableSurrogatePPO):
     up to float rounding; it is the reference point of the soft variants (:class:`PPOSoftClip`).
 
     ``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` is
-    the mean |β_t| over the killed samples.
+    the mean ``|β_t|`` over the killed samples.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -1393,7 +1393,7 @@ class MaskablePPOSoftClip(MaskableSurrogatePPO):
     sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip
     (:class:`PPOPerSampleKL`).
 
-    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean |β_t| over the
+    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over the
     samples PPO-Clip would cut off.
 
     Paper: https://arxiv.org/abs/1707.06347
@@ -1627,8 +1627,8 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
     """
     RecurrentPPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
 
-    The loss is L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)], the KL analytic, from the old policy to the new
-    one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
+    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the
+    new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
     updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
     ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
     restored with the model, so training continues where it stopped.
@@ -1761,9 +1761,9 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
 
 class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
     """
-    RecurrentPPO with a KL penalty of constant coefficient: L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)] (eq.
-    8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and
-    averaged over the minibatch's states.
+    RecurrentPPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``
+    (eq. 8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action
+    dimensions and averaged over the minibatch's states.
 
     Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
 
@@ -2001,7 +2001,7 @@ class RecurrentPPOPerSampleKL(RecurrentSurrogatePPO):
     up to float rounding; it is the reference point of the soft variants (:class:`PPOSoftClip`).
 
     ``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` is
-    the mean |β_t| over the killed samples.
+    the mean ``|β_t|`` over the killed samples.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -2120,7 +2120,7 @@ class RecurrentPPOSoftClip(RecurrentSurrogatePPO):
     sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip
     (:class:`PPOPerSampleKL`).
 
-    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean |β_t| over the
+    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over the
     samples PPO-Clip would cut off.
 
     Paper: https://arxiv.org/abs/1707.06347
