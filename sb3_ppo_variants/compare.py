@@ -1,4 +1,4 @@
-"""A short head-to-head of the four variants and stock SB3 PPO on one environment, printed as a table.
+"""A short head-to-head of the PPO family's objectives and stock SB3 PPO on one environment, printed as a table.
 
     python -m sb3_ppo_variants.compare                       # CartPole-v1, 20k steps each, 1 seed
     python -m sb3_ppo_variants.compare --timesteps 50000 --seeds 0 1 2
