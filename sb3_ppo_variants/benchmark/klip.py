@@ -5,9 +5,11 @@ behind clipping on Ant and Humanoid."""
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 
 import numpy as np
 
+from sb3_ppo_variants.benchmark.io import atomic_save_figure
 from sb3_ppo_variants.benchmark.store import RunResult
 
 #: their table: task -> objective -> (mean, std) over 5 seeds of the return over the last 10% of training (-v4 tasks)
@@ -40,6 +42,45 @@ def last_tenth_return(run: RunResult) -> float:
 
 def _objective(setting: str) -> str | None:
     return ROWS.get(setting.removesuffix("_fast"))
+
+
+PARTITION = ("train/frac_in_band", "train/frac_killed", "train/frac_passed")
+
+
+def partition_plot(runs: list[RunResult], updates: dict[str, dict[str, np.ndarray]], path: Path) -> bool:
+    """
+    The partition of the samples over training (in band, killed, passed; KLip-PPO's diagnostics), one row of panels
+    per task, one line per objective (mean over seeds, on each update's timestep).
+
+    :param updates: the store's recorded updates (:meth:`~sb3_ppo_variants.benchmark.store.ResultsStore.updates`)
+    :return: whether a plot was written (runs of the ``klip`` settings that recorded their updates exist)
+    """
+    recorded = [r for r in runs if _objective(r.setting) is not None and r.key in updates and PARTITION[1] in updates[r.key]]
+    if not recorded:
+        return False
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tasks = sorted({r.env for r in recorded})
+    fig, axes = plt.subplots(len(tasks), 3, figsize=(13, 3.2 * len(tasks)), squeeze=False)
+    for row, task in enumerate(tasks):
+        for objective in ROWS.values():
+            mine = [updates[r.key] for r in recorded if r.env == task and _objective(r.setting) == objective]
+            if not mine:
+                continue
+            n = min(len(u["timestep"]) for u in mine)
+            for col, key in enumerate(PARTITION):
+                axes[row, col].plot(mine[0]["timestep"][:n], np.mean([u[key][:n] for u in mine], axis=0), label=objective)
+        for col, key in enumerate(PARTITION):
+            axes[row, col].set_title(f"{task}: {key.removeprefix('train/')}")
+            axes[row, col].set_xlabel("timesteps")
+    axes[0, 0].legend(fontsize=8)
+    fig.tight_layout()
+    atomic_save_figure(fig, path, dpi=100)
+    plt.close(fig)
+    return True
 
 
 def klip_section(runs: list[RunResult]) -> list[str]:

@@ -24,7 +24,7 @@ from sb3_ppo_variants.benchmark import COMPARATORS
 from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_save_figure, atomic_write_json, atomic_write_text
-from sb3_ppo_variants.benchmark.klip import klip_section
+from sb3_ppo_variants.benchmark.klip import klip_section, partition_plot
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
@@ -364,6 +364,8 @@ def make_report(
     incomplete = incomplete_settings(normalized)
     markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command, notes)
     extra = figure3_section(runs, raw) + klip_section(runs)
+    if partition_plot(runs, store.updates(), folder / "klip_partition.png"):
+        extra += ["", "The partition of the samples over training (mean over seeds):", "", "![partition](klip_partition.png)"]
     if baseline is not None:
         if not (Path(baseline) / ResultsStore.FILENAME).is_file():
             raise ValueError(f"--baseline {baseline}: no results store ({ResultsStore.FILENAME}) there")

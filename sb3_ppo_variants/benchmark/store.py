@@ -116,11 +116,30 @@ class RunResult:
     #: what the run ran on (:func:`~sb3_ppo_variants.benchmark.software.current_software`); None: not recorded (a run
     #: stored before runs recorded it)
     software: dict[str, str] | None = None
+    #: per update, the timestep and the update's logged diagnostics (:data:`UPDATE_KEYS` that the algorithm logs), as
+    #: columns; None: not recorded. Stored in the ``updates`` table and read with :meth:`ResultsStore.updates`, not
+    #: with :meth:`ResultsStore.runs`
+    updates: dict[str, list[float]] | None = None
 
 
 #: a claim on a run by a runner on another host counts as abandoned after this long (a claim of this host is
 #: abandoned as soon as its process is gone)
 CLAIM_TIMEOUT_S = 24 * 3600.0
+
+#: the ``train/`` keys a run records per update when its algorithm logs them (the partition of the samples, SB3's
+#: clip fraction and approximate KL, the penalty's KL and β)
+UPDATE_KEYS = (
+    "train/frac_in_band",
+    "train/frac_killed",
+    "train/frac_passed",
+    "train/kl_coef_killed",
+    "train/clip_fraction",
+    "train/approx_kl",
+    "train/kl",
+    "train/kl_coef",
+)
+#: created when a run first stores its updates (older code, which has no such table, keeps working on the store)
+UPDATES_SCHEMA = "CREATE TABLE IF NOT EXISTS updates (key TEXT PRIMARY KEY, data BLOB NOT NULL)"
 
 CLAIMS_SCHEMA = (
     "CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, host TEXT NOT NULL, pid INTEGER NOT NULL, at REAL NOT NULL)"
@@ -226,8 +245,25 @@ class ResultsStore:
                     UNKNOWN if result.software is None else json.dumps(result.software, sort_keys=True),
                 ),
             )
+            if result.updates is not None:
+                db.execute(UPDATES_SCHEMA)
+                buffer = io.BytesIO()
+                columns: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in result.updates.items()}
+                np.savez_compressed(buffer, **columns)
+                db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?)", (result.key, buffer.getvalue()))
             db.execute(CLAIMS_SCHEMA)
             db.execute("DELETE FROM claims WHERE key = ?", (result.key,))
+
+    def updates(self) -> dict[str, dict[str, np.ndarray]]:
+        """Per run key, its recorded updates (:attr:`RunResult.updates`) as arrays; runs that recorded none are absent."""
+        with self._connect() as db:
+            db.execute(UPDATES_SCHEMA)
+            rows = db.execute("SELECT key, data FROM updates").fetchall()
+        out = {}
+        for key, blob in rows:
+            with np.load(io.BytesIO(blob)) as arrays:
+                out[key] = {name: arrays[name] for name in arrays.files}
+        return out
 
     def runs(self) -> list[RunResult]:
         """

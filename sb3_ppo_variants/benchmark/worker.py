@@ -20,7 +20,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.grid import RunSpec
 from sb3_ppo_variants.benchmark.software import check_pin, current_software
-from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+from sb3_ppo_variants.benchmark.store import UPDATE_KEYS, ResultsStore, RunResult
 from sb3_ppo_variants.envs import register_envs
 from sb3_ppo_variants.schedules import from_strings
 
@@ -37,6 +37,39 @@ class EpisodeRecorder(BaseCallback):
             episode = info.get("episode")
             if episode is not None:
                 self.episodes.append((self.num_timesteps, float(episode["r"]), int(episode["l"])))
+        return True
+
+
+class UpdateRecorder(BaseCallback):
+    """
+    Keeps, per update, the timestep and the update's :data:`~sb3_ppo_variants.benchmark.store.UPDATE_KEYS` that the
+    algorithm logs. SB3 records an update's ``train/`` values in ``train()`` and dumps them after the next rollout, so
+    they are read at the start of the next rollout, and after the last update at the end of training.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.updates: dict[str, list[float]] = {"timestep": []}
+
+    def _read(self) -> None:
+        values = self.model.logger.name_to_value
+        if not any(key in values for key in UPDATE_KEYS):
+            return  # no update yet
+        timestep = float(self.num_timesteps)
+        if self.updates["timestep"] and self.updates["timestep"][-1] == timestep:
+            return
+        self.updates["timestep"].append(timestep)
+        for key in UPDATE_KEYS:
+            if key in values:
+                self.updates.setdefault(key, []).append(float(values[key]))
+
+    def _on_rollout_start(self) -> None:
+        self._read()
+
+    def _on_training_end(self) -> None:
+        self._read()
+
+    def _on_step(self) -> bool:
         return True
 
 
@@ -96,9 +129,9 @@ def _train(spec: RunSpec, out: str, software: dict[str, str]) -> RunResult:
     policy = "MlpLstmPolicy" if "MlpLstmPolicy" in algorithm.policy_aliases else "MlpPolicy"
     # a grid holds linear schedules as rl-zoo3's strings (lin_<value>)
     model = algorithm(policy, env, seed=spec.seed, device="cpu", **from_strings(spec.kwargs))
-    recorder = EpisodeRecorder()
+    recorder, update_recorder = EpisodeRecorder(), UpdateRecorder()
     start = time.perf_counter()
-    model.learn(spec.timesteps, callback=recorder)
+    model.learn(spec.timesteps, callback=[recorder, update_recorder])
     wall_time = time.perf_counter() - start
     env.close()
     return RunResult(
@@ -117,6 +150,8 @@ def _train(spec: RunSpec, out: str, software: dict[str, str]) -> RunResult:
         host=f"{platform.node()} ({os.cpu_count()} cpus)",
         episodes=recorder.episodes,
         software=software,
+        # only keys logged at every update, so that every column lines up with the timesteps
+        updates={k: v for k, v in update_recorder.updates.items() if len(v) == len(update_recorder.updates["timestep"])},
     )
 
 

@@ -118,3 +118,26 @@ def test_the_contrib_lstm_preset_runs_the_recurrent_family_beside_stock_recurren
     make_report(tmp_path)
     report = (tmp_path / "report.md").read_text()
     assert "`sb3_ppo_lstm` (sb3_contrib.RecurrentPPO) and `lstm_clip_0.2` (RecurrentPPOClip) produced identical" in report
+
+
+def test_runs_record_their_updates_diagnostics_and_the_klip_report_plots_them(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.grid import Grid, Setting
+    from sb3_ppo_variants.benchmark.report import make_report
+    from sb3_ppo_variants.benchmark.store import ResultsStore
+
+    settings = [
+        Setting("klip_clip_0.2", "ppo_clip", {"n_steps": 256, "batch_size": 64, "n_epochs": 2}),
+        Setting("klip_per_sample_kl", "ppo_per_sample_kl", {"n_steps": 256, "batch_size": 64, "n_epochs": 2}),
+        Setting("sb3_ppo", "ppo", {"n_steps": 256, "batch_size": 64, "n_epochs": 2}),
+    ]
+    run_grid(Grid(settings, ["Pendulum-v1"], [0], 1024), tmp_path, workers=1, progress=False)
+    store = ResultsStore(tmp_path)
+    updates = store.updates()
+    keys = {r.setting: r.key for r in store.runs()}
+    per_sample = updates[keys["klip_per_sample_kl"]]
+    assert per_sample["timestep"].tolist() == [256.0, 512.0, 768.0, 1024.0]  # one row per update
+    assert {"train/frac_killed", "train/kl_coef_killed", "train/clip_fraction"} <= set(per_sample)
+    assert "train/frac_killed" not in updates[keys["sb3_ppo"]] and len(updates[keys["sb3_ppo"]]["timestep"]) == 4
+    make_report(tmp_path)
+    assert (tmp_path / "klip_partition.png").is_file()
+    assert "![partition](klip_partition.png)" in (tmp_path / "report.md").read_text()
