@@ -21,8 +21,12 @@ extensions = [
     "sphinx.ext.doctest",
     "sphinx.ext.intersphinx",
     "sphinx.ext.viewcode",
+    "myst_parser",
     "objective_pages",
 ]
+# the guides are Markdown (MyST), moved from the README; headings get anchors for links between pages
+myst_heading_anchors = 3
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path: list[str] = []
 exclude_patterns = ["_build"]
 html_theme = "sphinx_rtd_theme"
