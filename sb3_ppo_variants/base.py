@@ -486,7 +486,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
           optimizer's ``step``;
         - fast, in a family without the lean path (:attr:`family_has_lean_path`): the family's own evaluation with
           autograd, and fused Adam;
-        - fast, for the policies :func:`~sb3_ppo_variants.fast.analytic_reason` accepts: closed-form gradients on
+        - fast, for the policies :func:`~sb3_ppo_variants.fast.analytic_reason` accepts and an objective whose
+          :meth:`~sb3_ppo_variants.objectives.PolicyObjective.gradient` is its loss's: closed-form gradients on
           flat copies of the parameters, written back into the policy and its optimizer when the block ends;
         - fast, otherwise: the lean or the policy's own evaluation with autograd, and fused Adam.
         """
@@ -495,7 +496,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         elif not self.family_has_lean_path:
             with fused_adam(self.policy.optimizer):
                 yield None, fused_adam_step(self.policy.optimizer)
-        elif analytic_reason(self.policy) is None:
+        elif analytic_reason(self.policy) is None and self.objective.has_closed_form_gradient():
             evaluator = AnalyticEvaluator(self.policy)
             try:
                 yield evaluator, evaluator.step

@@ -426,6 +426,17 @@ class PolicyObjective:
         # L^KLPEN (eq. 8): the loss is its negation, so the penalty is added
         return PolicyLoss(surrogate, surrogate + kl_coef * mean(kl))
 
+    def has_closed_form_gradient(self) -> bool:
+        """
+        Whether :meth:`gradient` is the gradient of this objective's :meth:`loss`: it is defined by the class that
+        defines :meth:`loss`, or below it. A subclass that changes the loss and not the gradient has none, and
+        ``fast=True`` then differentiates its loss with autograd instead of using a stale closed form.
+        """
+        cls = type(self)
+        loss_owner = next(c for c in cls.__mro__ if "loss" in vars(c))
+        gradient_owner = next(c for c in cls.__mro__ if "gradient" in vars(c))
+        return issubclass(gradient_owner, loss_owner)
+
     def gradient(
         self,
         ratio: th.Tensor,
@@ -437,6 +448,41 @@ class PolicyObjective:
         """The gradient of :meth:`loss`'s total, with the same arguments (the KL's value does not enter it)."""
         log_prob = surrogate_loss_gradient(ratio, advantages, clip_range)
         return PolicyLossGradient(log_prob, None if kl_coef is None else kl_coef / ratio.shape[0])
+
+
+def gradient_error(
+    objective: PolicyObjective,
+    clip_range: float | None = 0.2,
+    kl_coef: float | None = None,
+    settings: Mapping[str, Any] | None = None,
+    samples: int = 257,
+    seed: int = 0,
+) -> float:
+    """
+    The largest difference between an objective's closed-form :meth:`~PolicyObjective.gradient` and autograd's
+    gradient of its :meth:`~PolicyObjective.loss`, with respect to log π_θ(a_t|s_t) and to the per-sample KL, in float64
+    on random ratios spread over [0.5, 1.6] (inside and outside any ε band) and random advantages. A registered or a
+    user's objective whose closed form is right gives ~1e-16.
+
+    :param objective: the objective
+    :param clip_range: ε (None: no clipping)
+    :param kl_coef: β of a penalised objective (None: no penalty)
+    :param settings: its :meth:`~PolicyObjective.loss_settings`
+    :return: the largest absolute difference
+    """
+    generator = th.Generator().manual_seed(seed)
+    log_ratio = th.empty(samples, dtype=th.float64).uniform_(-0.7, 0.47, generator=generator).requires_grad_()
+    advantages = th.randn(samples, generator=generator, dtype=th.float64)
+    kl = th.rand(samples, generator=generator, dtype=th.float64).requires_grad_()
+    ratio = th.exp(log_ratio)
+    loss = objective.loss(ratio, advantages, clip_range, kl_coef, kl if kl_coef is not None else None, th.mean, settings)
+    d_log_prob, d_kl = th.autograd.grad(loss.total, [log_ratio, kl], allow_unused=True)
+    gradient = objective.gradient(ratio.detach(), advantages, clip_range, kl_coef, settings)
+    error = (gradient.log_prob - d_log_prob).abs().max().item()
+    if d_kl is not None or gradient.kl is not None:
+        expected = th.zeros_like(kl) if d_kl is None else d_kl
+        error = max(error, (th.full_like(kl, gradient.kl or 0.0) - expected).abs().max().item())
+    return error
 
 
 class Clipping(PolicyObjective):

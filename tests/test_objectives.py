@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 import torch as th
@@ -119,3 +120,23 @@ def test_value_loss_and_its_gradient(clip_range_vf: float | None) -> None:
     th.testing.assert_close(gradient, values.grad, rtol=1e-6, atol=1e-9)
     if clip_range_vf == 0.1:
         assert (gradient == 0).sum() > 5  # clipped changes pass no gradient
+
+
+def test_an_objective_that_changes_only_its_loss_trains_with_autograd_on_the_fast_path() -> None:
+    from sb3_ppo_variants import SurrogatePPO
+    from sb3_ppo_variants.objectives import Clipping, PolicyLoss, gradient_error
+
+    class Doubled(Clipping):
+        def loss(self, *args: Any, **kwargs: Any) -> PolicyLoss:
+            policy = super().loss(*args, **kwargs)
+            return PolicyLoss(2 * policy.surrogate, 2 * policy.total)
+
+    class PPODoubled(SurrogatePPO):
+        objective = Doubled()
+
+    assert Clipping().has_closed_form_gradient() and not Doubled().has_closed_form_gradient()
+    assert gradient_error(Doubled()) > 1e-3  # the inherited closed form is not its loss's gradient
+    kwargs = dict(n_steps=64, batch_size=32, n_epochs=2, seed=0, device="cpu")
+    exact = PPODoubled("MlpPolicy", "Pendulum-v1", **kwargs).learn(64)
+    fast = PPODoubled("MlpPolicy", "Pendulum-v1", fast=True, **kwargs).learn(64)
+    assert max((a - b).abs().max().item() for a, b in zip(exact.policy.parameters(), fast.policy.parameters())) < 1e-6
