@@ -139,4 +139,7 @@ def test_an_objective_that_changes_only_its_loss_trains_with_autograd_on_the_fas
     kwargs = dict(n_steps=64, batch_size=32, n_epochs=2, seed=0, device="cpu")
     exact = PPODoubled("MlpPolicy", "Pendulum-v1", **kwargs).learn(64)
     fast = PPODoubled("MlpPolicy", "Pendulum-v1", fast=True, **kwargs).learn(64)
-    assert max((a - b).abs().max().item() for a, b in zip(exact.policy.parameters(), fast.policy.parameters())) < 1e-6
+    assert (
+        max((a - b).abs().max().item() for a, b in zip(exact.policy.parameters(), fast.policy.parameters(), strict=True))
+        < 1e-6
+    )
