@@ -35,11 +35,11 @@ def _can_i_use(variants: list[Any]) -> list[str]:
     for variant in variants:
         cls = variant.cls
         supported = cls.family_action_spaces
-        marks = ["✔️" if space in supported else "❌" for space in SPACES]
-        dict_obs = "✔️" if "MultiInputPolicy" in cls.policy_aliases or "MultiInputLstmPolicy" in cls.policy_aliases else "❌"
-        gsde = "✔️" if "use_sde" in inspect.signature(cls).parameters else "❌"
+        marks = ["yes" if space in supported else "no" for space in SPACES]
+        dict_obs = "yes" if "MultiInputPolicy" in cls.policy_aliases or "MultiInputLstmPolicy" in cls.policy_aliases else "no"
+        gsde = "yes" if "use_sde" in inspect.signature(cls).parameters else "no"
         fast = "lean path" if cls.family_has_lean_path else "fused Adam only"
-        rows.append(f"   * - ``{cls.__name__}``\n     - " + "\n     - ".join([*marks, dict_obs, "✔️", gsde, fast]))
+        rows.append(f"   * - ``{cls.__name__}``\n     - " + "\n     - ".join([*marks, dict_obs, "yes", gsde, fast]))
     header = (
         ".. list-table::\n   :header-rows: 1\n\n   * - class\n     - Box\n     - Discrete\n     - MultiDiscrete\n"
         "     - MultiBinary\n     - Dict observations\n     - several envs\n     - gSDE\n     - ``fast=True``\n"
