@@ -338,8 +338,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     def _evaluate_actions(self, samples: Any, actions: th.Tensor) -> tuple[th.Tensor, th.Tensor, th.Tensor | None]:
         """
-        Values, log π_θ(a|s) and entropy of a minibatch through the policy's own method (the exact path), leaving
-        π_θ(·|s) on ``policy.action_dist``.
+        Values, log π_θ(a | s) and entropy of a minibatch through the policy's own method (the exact path), leaving
+        π_θ(· | s) on ``policy.action_dist``.
 
         :param samples: the minibatch as the family's buffer gives it
         :param actions: its actions, as the policy takes them
@@ -347,7 +347,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         return self.policy.evaluate_actions(samples.observations, actions)
 
     def _distribution(self, samples: Any) -> Any:
-        """π_θ(·|s) of a batch of the rollout's samples, as the family's policy builds it (no gradient is taken)."""
+        """π_θ(· | s) of a batch of the rollout's samples, as the family's policy builds it (no gradient is taken)."""
         return self.policy.get_distribution(samples.observations)
 
     def _real(self, values: th.Tensor, samples: Any) -> th.Tensor:
@@ -394,7 +394,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     def _penalty_kl(self, old: Captured, new: Captured, samples: Any) -> th.Tensor:
         """
-        KL[π_old(·|s_t) ‖ π_θ(·|s_t)] per sample of the minibatch.
+        KL[π_old(· | s_t) ‖ π_θ(· | s_t)] per sample of the minibatch.
 
         :param old: π_old at the minibatch's samples' positions in the rollout
         :param new: π_θ of the minibatch, as evaluated
@@ -521,7 +521,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
         kl_coef = self.objective.kl_coef(self)
         settings = self.objective.loss_settings(self)
-        # π_old(·|s) for every state of the rollout, taken before the first gradient step of the update (eq. 8)
+        # π_old(· | s) for every state of the rollout, taken before the first gradient step of the update (eq. 8)
         old_distribution: Captured | None = None
 
         # Listed once: Module.parameters() walks every submodule, once per minibatch in SB3 (same tensors, same order).
@@ -529,7 +529,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         entropy_losses = []
         pg_losses, value_losses = [], []
         clip_fractions = []
-        # where the samples lie with respect to ε (in band, killed, passed) and |β_t| over the killed ones, per minibatch
+        # where the samples lie with respect to ε (in band, killed, passed) and abs(β_t) over the killed ones, per minibatch
         partitions = []
 
         continue_training = True
@@ -644,7 +644,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         Log the update's partition of the samples with respect to ε (its own, else
         :data:`~sb3_ppo_variants.objectives.DIAGNOSTIC_CLIP_RANGE`): the fractions in band, killed and passed
         (:func:`~sb3_ppo_variants.objectives.partition`), averaged over minibatches as SB3 averages
-        ``train/clip_fraction``, and for a per-sample penalty the mean |β_t| over the killed samples.
+        ``train/clip_fraction``, and for a per-sample penalty the mean abs(β_t) over the killed samples.
         """
         in_band, cut, passed, weighted = th.stack(partitions).sum(dim=0).div(len(partitions)).tolist()
         self.logger.record("train/frac_in_band", in_band)
@@ -659,7 +659,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         rollout_data: RolloutBufferSamples,
         with_distribution: bool,
     ) -> tuple[th.Tensor, th.Tensor, th.Tensor | None, Captured | None]:
-        """Values, log π_θ(a|s), entropy and (when ``with_distribution``) π_θ(·|s) of a minibatch."""
+        """Values, log π_θ(a | s), entropy and (when ``with_distribution``) π_θ(· | s) of a minibatch."""
         if evaluator is not None:
             return evaluator.evaluate(rollout_data.observations, rollout_data.actions, with_distribution)
         actions = rollout_data.actions
@@ -667,7 +667,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
             # Convert discrete action from float to long
             actions = rollout_data.actions.long().flatten()
         values, log_prob, entropy = self._evaluate_actions(rollout_data, actions)
-        # evaluate_actions has just left π_θ(·|s) on policy.action_dist, a mutable object that every forward pass
+        # evaluate_actions has just left π_θ(· | s) on policy.action_dist, a mutable object that every forward pass
         # reuses: take its parameters now, before another pass overwrites them (see kl.capture)
         return values.flatten(), log_prob, entropy, capture(self.policy.action_dist) if with_distribution else None
 
@@ -728,7 +728,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
     def _rollout_distribution(self) -> Captured:
         """
-        π_θ(·|s) for every state of the (flattened) rollout, in the buffer's order, with the current parameters and
+        π_θ(· | s) for every state of the (flattened) rollout, in the buffer's order, with the current parameters and
         no gradient. Evaluated once before the first step of an update, it is π_old for the whole update: one batched
         forward pass instead of one per minibatch, and no copy of the policy to keep in sync. The buffer is read in
         order, so no random number is drawn.

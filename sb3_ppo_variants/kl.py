@@ -1,4 +1,4 @@
-"""Analytic KL[π_old(·|s) ‖ π_new(·|s)] per state, for every SB3 action distribution.
+"""Analytic KL[π_old(· | s) ‖ π_new(· | s)] per state, for every SB3 action distribution.
 
 The paper's penalty (eq. 8) and its adaptive rule (Section 4) use the KL from the *old* policy to the new one, between
 whole action distributions, analytically. Three mistakes are easy to make with SB3's helpers (public implementations
@@ -113,8 +113,8 @@ def kl_divergence(old: Captured, new: Captured) -> th.Tensor:
     independent distributions is the sum of their KLs. For gSDE with ``squash_output`` the tanh is a bijection, which
     leaves the KL unchanged, so the KL of the underlying Gaussians is exact.
 
-    :param old: :func:`capture` of π_old(·|s), the distribution the samples were collected with
-    :param new: :func:`capture` of π_θ(·|s), the distribution being optimised
+    :param old: :func:`capture` of π_old(· | s), the distribution the samples were collected with
+    :param new: :func:`capture` of π_θ(· | s), the distribution being optimised
     :return: a tensor of shape (batch,) with KL[old(·|s_i) ‖ new(·|s_i)]
     """
     if not old or len(old) != len(new):
@@ -138,8 +138,8 @@ def kl_divergence_gradient(old: Captured, new: Captured, scale: float) -> KLGrad
     distribution's parameters: the mean and the log standard deviation of a normal, the (unnormalised) logits of a
     categorical or a Bernoulli. With ``scale = β / batch`` it is the gradient of eq. 8's penalty β·Ê_t[KL].
 
-    :param old: π_old(·|s), no gradient flows to it
-    :param new: π_θ(·|s)
+    :param old: π_old(· | s), no gradient flows to it
+    :param new: π_θ(· | s)
     :param scale: multiplies every gradient
     :return: per sub-space, (d / d mean or logits, d / d log std or None), each shaped like the parameter
     """

@@ -1,12 +1,12 @@
 """The policy objectives of Table 1: their loss terms and gradients as pure functions, and one small object per row.
 
-Notation (Schulman et al. 2017): r_t(θ) = π_θ(a_t|s_t) / π_θold(a_t|s_t) is ``ratio``, Â_t is ``advantages``,
+Notation (Schulman et al. 2017): r_t(θ) = π_θ(a_t | s_t) / π_θold(a_t | s_t) is ``ratio``, Â_t is ``advantages``,
 ε is ``clip_range``, β is ``kl_coef`` and d_targ is ``kl_target``. The paper *maximises* the objectives; these
 functions return the *loss* that the optimiser minimises, i.e. the negated batch mean.
 
 An objective (:class:`PolicyObjective` and its subclasses, TorchRL's PPOLoss -> ClipPPOLoss / KLPENPPOLoss hierarchy)
 is what a row of Table 1 changes in the loop: the policy term of the loss, that term's gradient with respect to
-log π_θ(a_t|s_t) and to the per-state KL (written next to it, for the closed-form fast path; a test parametrised over
+log π_θ(a_t | s_t) and to the per-state KL (written next to it, for the closed-form fast path; a test parametrised over
 the registry checks every registered objective's gradient against autograd of its loss), and what happens after an
 update. It also says what a preset class of it takes (its knobs, with their checks and docs, and whether it takes ε),
 and how the zoo configures and tunes it. Objectives hold no state: the knobs and β live on the algorithm, which saves
@@ -57,8 +57,8 @@ def surrogate_loss(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | 
 
 def surrogate_loss_gradient(ratio: th.Tensor, advantages: th.Tensor, clip_range: float | None) -> th.Tensor:
     """
-    The gradient of :func:`surrogate_loss` with respect to log π_θ(a_t|s_t), per sample, where
-    r_t(θ) = exp(log π_θ(a_t|s_t) - log π_θold(a_t|s_t)).
+    The gradient of :func:`surrogate_loss` with respect to log π_θ(a_t | s_t), per sample, where
+    r_t(θ) = exp(log π_θ(a_t | s_t) - log π_θold(a_t | s_t)).
 
     It is what autograd gives through ``th.min`` and ``th.clamp``: the unclipped term r_t·Â_t carries the gradient
     where it is the smaller (or equal) one; where the clipped term is strictly smaller, r_t lies outside [1 - ε, 1 + ε]
@@ -67,7 +67,7 @@ def surrogate_loss_gradient(ratio: th.Tensor, advantages: th.Tensor, clip_range:
     :param ratio: r_t(θ), shape (batch,)
     :param advantages: Â_t, shape (batch,), as :func:`surrogate_loss` got them
     :param clip_range: ε, or None for no clipping
-    :return: d loss / d log π_θ(a_t|s_t), shape (batch,)
+    :return: d loss / d log π_θ(a_t | s_t), shape (batch,)
     """
     scale = -1.0 / ratio.shape[0]
     policy_loss_1 = advantages * ratio  # d(r·Â)/d log π = r·Â
@@ -169,8 +169,8 @@ def partition(
 ) -> th.Tensor:
     """
     Where a minibatch's samples lie with respect to ε (KLip-PPO's partition), for the update's diagnostics: the
-    fractions in band (|r_t - 1| <= ε), killed (:func:`killed`) and passed (outside the band on the other side, Â_t
-    != 0), and the mean of |β_t|·[killed] (0 without per-sample coefficients). Samples outside the band with Â_t = 0
+    fractions in band (abs(r_t - 1) <= ε), killed (:func:`killed`) and passed (outside the band on the other side, Â_t
+    != 0), and the mean of abs(β_t)·[killed] (0 without per-sample coefficients). Samples outside the band with Â_t = 0
     are in none of the three.
 
     :param sample_kl_coef: β_t of a per-sample penalty, or None
@@ -200,7 +200,7 @@ def per_sample_penalty_loss(
 
 
 def per_sample_penalty_gradient(ratio: th.Tensor, advantages: th.Tensor, sample_kl_coef: th.Tensor) -> th.Tensor:
-    """The gradient of :func:`per_sample_penalty_loss` with respect to log π_θ(a_t|s_t): -(r_t Â_t + β_t) / batch."""
+    """The gradient of :func:`per_sample_penalty_loss` with respect to log π_θ(a_t | s_t): -(r_t Â_t + β_t) / batch."""
     return (advantages * ratio + sample_kl_coef) * (-1.0 / ratio.shape[0])
 
 
@@ -215,7 +215,7 @@ def adapt_kl_coef(kl: float, kl_coef: float, kl_target: float, tolerance: float 
     The paper uses tolerance 1.5 and factor 2 and says the algorithm is not very sensitive to them; it gives no
     bounds on β, and neither do we.
 
-    :param kl: d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over the whole rollout, after the update
+    :param kl: d = Ê_t[KL[π_old(· | s_t), π_θ(· | s_t)]] over the whole rollout, after the update
     :param kl_coef: β used for the update that produced ``kl``
     :param kl_target: d_targ
     :param tolerance: the band around d_targ inside which β stays the same (> 1)
@@ -243,9 +243,9 @@ class PolicyLoss(NamedTuple):
 class PolicyLossGradient(NamedTuple):
     """The gradient of :attr:`PolicyLoss.total` with respect to what it is computed from."""
 
-    #: d total / d log π_θ(a_t|s_t), per sample
+    #: d total / d log π_θ(a_t | s_t), per sample
     log_prob: th.Tensor
-    #: d total / d KL[π_old(·|s_t) ‖ π_θ(·|s_t)], the same for every sample (β / batch size); None without a penalty
+    #: d total / d KL[π_old(· | s_t) ‖ π_θ(· | s_t)], the same for every sample (β / batch size); None without a penalty
     kl: float | None
 
 
@@ -390,7 +390,7 @@ class PolicyObjective:
 
     def after_update(self, model: Any, kl: float) -> None:
         """
-        Called once per update, after all its epochs, with d = Ê_t[KL[π_old(·|s_t), π_θ(·|s_t)]] over the whole
+        Called once per update, after all its epochs, with d = Ê_t[KL[π_old(· | s_t), π_θ(· | s_t)]] over the whole
         rollout (only for a :attr:`penalised` objective).
 
         :param model: the algorithm
@@ -414,7 +414,7 @@ class PolicyObjective:
         :param advantages: Â_t, (batch,), normalised if that is wanted
         :param clip_range: ε of this update, or None for no clipping
         :param kl_coef: β of this update (:meth:`kl_coef`), or None
-        :param kl: KL[π_old(·|s_t) ‖ π_θ(·|s_t)] per sample, (batch,), when ``kl_coef`` is not None
+        :param kl: KL[π_old(· | s_t) ‖ π_θ(· | s_t)] per sample, (batch,), when ``kl_coef`` is not None
         :param mean: the family's average over the minibatch (its :meth:`gradient` is that of ``th.mean``, the only
             average of the families with a closed-form path)
         :param settings: :meth:`loss_settings` of the algorithm
@@ -460,7 +460,7 @@ def gradient_error(
 ) -> float:
     """
     The largest difference between an objective's closed-form :meth:`~PolicyObjective.gradient` and autograd's
-    gradient of its :meth:`~PolicyObjective.loss`, with respect to log π_θ(a_t|s_t) and to the per-sample KL, in float64
+    gradient of its :meth:`~PolicyObjective.loss`, with respect to log π_θ(a_t | s_t) and to the per-sample KL, in float64
     on random ratios spread over [0.5, 1.6] (inside and outside any ε band) and random advantages. A registered or a
     user's objective whose closed form is right gives ~1e-16.
 
@@ -546,7 +546,7 @@ class FixedKLPenalty(PolicyObjective):
     class_suffix = "FixedKL"
     title = "fixed KL"
     description = (
-        "a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]`` (eq. 8; Table 1, "
+        "a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]`` (eq. 8; Table 1, "
         '"Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and '
         "averaged over the minibatch's states.\n\n"
         "Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β)."
@@ -583,8 +583,8 @@ class AdaptiveKLPenalty(FixedKLPenalty):
     title = "adaptive KL"
     description = (
         'an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").\n\n'
-        "The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the "
-        "new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with "
+        "The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]``, the KL analytic, from the old policy "
+        "to the new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with "
         "the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if "
         "d > kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always "
         "holds the current β; it is saved and restored with the model, so training continues where it stopped.\n\n"
@@ -640,7 +640,7 @@ class PerSampleKLPenalty(PolicyObjective):
         "PPO-Clip does up to float rounding; it is the reference point of the soft variants "
         "(:class:`PPOSoftClip`).\n\n"
         "``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` "
-        "is the mean ``|β_t|`` over the killed samples."
+        "is the mean ``abs(β_t)`` over the killed samples."
     )
     clip_range_doc = (
         "ε: the band outside which a sample's coefficient β_t is set (as PPO-Clip's ε, default 0.2), or a schedule of "
@@ -702,7 +702,7 @@ class SoftClip(PerSampleKLPenalty):
         "Â_t > 0, (1 - ε) - r_t for Â_t < 0): ``linear`` g_t = clamp(h_t / softness, 0, 1) (0 inside the band) or "
         "``sigmoid`` g_t = sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip "
         "(:class:`PPOPerSampleKL`).\n\n"
-        "``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over "
+        "``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``abs(β_t)`` over "
         "the samples PPO-Clip would cut off."
     )
     knobs = {

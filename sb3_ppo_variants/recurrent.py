@@ -8,7 +8,7 @@ What the family changes, and nothing else:
 - every evaluation in the update runs the LSTMs over those sequences from their stored states, and every average of
   per-sample terms (the surrogate, the penalty, the value loss, the entropy, the advantages' standardisation, the clip
   fraction, the approximate KL) is over the real steps only, as RecurrentPPO's own ``train()`` does;
-- π_old(·|s_t), for the KL, is the distribution that acted at step t: before the first gradient step of an update,
+- π_old(· | s_t), for the KL, is the distribution that acted at step t: before the first gradient step of an update,
   the policy's LSTM runs over every environment's rollout in time order, from the state stored at the rollout's first
   step, reset at episode starts (RecurrentPPO's own sequence processing); d, for the adaptive rule and ``train/kl``,
   is the mean KL over all rollout steps after the update, with π_θ evaluated the same way. Inside the update the
@@ -191,7 +191,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
 
     def _rollout_distribution(self) -> Captured:
         """
-        π_θ(·|s_t) for every step of the rollout, in the buffer's order (environment by environment, each in time
+        π_θ(· | s_t) for every step of the rollout, in the buffer's order (environment by environment, each in time
         order), with no gradient: each environment's LSTM runs over its whole rollout from the state stored at its
         first step, reset at episode starts.
         """

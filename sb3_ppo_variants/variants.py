@@ -148,11 +148,11 @@ class PPOAdaptiveKL(SurrogatePPO):
     """
     PPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
 
-    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the
-    new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
-    updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
-    ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
-    restored with the model, so training continues where it stopped.
+    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]``, the KL analytic, from the old policy to
+    the new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with
+    the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d >
+    kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the
+    current β; it is saved and restored with the model, so training continues where it stopped.
 
     ``kl_target`` (the paper's d_targ) is not SB3's ``target_kl``: d_targ steers β and never stops an update, while
     ``target_kl`` stops the epochs early when a minibatch's approximate KL exceeds 1.5·target_kl. Both can be used.
@@ -288,8 +288,8 @@ class PPOAdaptiveKL(SurrogatePPO):
 
 class PPOFixedKL(SurrogatePPO):
     """
-    PPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]`` (eq. 8;
-    Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and
+    PPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]`` (eq.
+    8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action dimensions and
     averaged over the minibatch's states.
 
     Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
@@ -540,7 +540,7 @@ class PPOPerSampleKL(SurrogatePPO):
     float rounding; it is the reference point of the soft variants (:class:`PPOSoftClip`).
 
     ``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` is
-    the mean ``|β_t|`` over the killed samples.
+    the mean ``abs(β_t)`` over the killed samples.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -664,8 +664,8 @@ class PPOSoftClip(SurrogatePPO):
     Â_t < 0): ``linear`` g_t = clamp(h_t / softness, 0, 1) (0 inside the band) or ``sigmoid`` g_t = sigmoid(h_t /
     softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip (:class:`PPOPerSampleKL`).
 
-    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over the
-    samples PPO-Clip would cut off.
+    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``abs(β_t)`` over
+    the samples PPO-Clip would cut off.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -904,11 +904,11 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
     """
     MaskablePPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
 
-    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the
-    new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
-    updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
-    ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
-    restored with the model, so training continues where it stopped.
+    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]``, the KL analytic, from the old policy to
+    the new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with
+    the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d >
+    kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the
+    current β; it is saved and restored with the model, so training continues where it stopped.
 
     ``kl_target`` (the paper's d_targ) is not SB3's ``target_kl``: d_targ steers β and never stops an update, while
     ``target_kl`` stops the epochs early when a minibatch's approximate KL exceeds 1.5·target_kl. Both can be used.
@@ -1037,8 +1037,8 @@ class MaskablePPOAdaptiveKL(MaskableSurrogatePPO):
 
 class MaskablePPOFixedKL(MaskableSurrogatePPO):
     """
-    MaskablePPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``
-    (eq. 8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action
+    MaskablePPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· |
+    s_t)]`` (eq. 8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action
     dimensions and averaged over the minibatch's states.
 
     Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
@@ -1275,7 +1275,7 @@ class MaskablePPOPerSampleKL(MaskableSurrogatePPO):
     up to float rounding; it is the reference point of the soft variants (:class:`PPOSoftClip`).
 
     ``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` is
-    the mean ``|β_t|`` over the killed samples.
+    the mean ``abs(β_t)`` over the killed samples.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -1393,8 +1393,8 @@ class MaskablePPOSoftClip(MaskableSurrogatePPO):
     sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip
     (:class:`PPOPerSampleKL`).
 
-    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over the
-    samples PPO-Clip would cut off.
+    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``abs(β_t)`` over
+    the samples PPO-Clip would cut off.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -1627,11 +1627,11 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
     """
     RecurrentPPO with an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").
 
-    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``, the KL analytic, from the old policy to the
-    new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with the
-    updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d > kl_target·kl_tolerance, β
-    ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the current β; it is saved and
-    restored with the model, so training continues where it stopped.
+    The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]``, the KL analytic, from the old policy to
+    the new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with
+    the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if d >
+    kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always holds the
+    current β; it is saved and restored with the model, so training continues where it stopped.
 
     ``kl_target`` (the paper's d_targ) is not SB3's ``target_kl``: d_targ steers β and never stops an update, while
     ``target_kl`` stops the epochs early when a minibatch's approximate KL exceeds 1.5·target_kl. Both can be used.
@@ -1761,8 +1761,8 @@ class RecurrentPPOAdaptiveKL(RecurrentSurrogatePPO):
 
 class RecurrentPPOFixedKL(RecurrentSurrogatePPO):
     """
-    RecurrentPPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(·|s_t), π_θ(·|s_t)]``
-    (eq. 8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action
+    RecurrentPPO with a KL penalty of constant coefficient: ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· |
+    s_t)]`` (eq. 8; Table 1, "Fixed KL"). The KL is analytic, from the old policy to the new one, summed over action
     dimensions and averaged over the minibatch's states.
 
     Logs ``train/kl`` (the KL of the whole rollout after the update) and ``train/kl_coef`` (β).
@@ -2001,7 +2001,7 @@ class RecurrentPPOPerSampleKL(RecurrentSurrogatePPO):
     up to float rounding; it is the reference point of the soft variants (:class:`PPOSoftClip`).
 
     ``train/policy_gradient_loss`` is the unclipped surrogate (the penalty is not in it); ``train/kl_coef_killed`` is
-    the mean ``|β_t|`` over the killed samples.
+    the mean ``abs(β_t)`` over the killed samples.
 
     Paper: https://arxiv.org/abs/1707.06347
 
@@ -2120,8 +2120,8 @@ class RecurrentPPOSoftClip(RecurrentSurrogatePPO):
     sigmoid(h_t / softness) (nonzero inside the band too). As ``softness`` -> 0 it is PPO-Clip
     (:class:`PPOPerSampleKL`).
 
-    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``|β_t|`` over the
-    samples PPO-Clip would cut off.
+    ``train/policy_gradient_loss`` is the unclipped surrogate; ``train/kl_coef_killed`` is the mean ``abs(β_t)`` over
+    the samples PPO-Clip would cut off.
 
     Paper: https://arxiv.org/abs/1707.06347
 
