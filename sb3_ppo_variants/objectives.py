@@ -584,8 +584,8 @@ class AdaptiveKLPenalty(FixedKLPenalty):
     description = (
         'an adaptive KL penalty (eq. 8 and the rule of Section 4; Table 1, "Adaptive KL").\n\n'
         "The loss is ``L^KLPEN = r_t(θ)·Â_t - β·KL[π_old(· | s_t), π_θ(· | s_t)]``, the KL analytic, from the old policy "
-        "to the new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured with "
-        "the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if "
+        "to the new one. After the ``n_epochs`` epochs of each update, d = mean KL over **the whole rollout** is measured "
+        "with the updated parameters, and β changes once for the next update: β ← β·kl_coef_factor if "
         "d > kl_target·kl_tolerance, β ← β/kl_coef_factor if d < kl_target/kl_tolerance. ``model.kl_coef`` always "
         "holds the current β; it is saved and restored with the model, so training continues where it stopped.\n\n"
         "``kl_target`` (the paper's d_targ) is not SB3's ``target_kl``: d_targ steers β and never stops an update, while "
