@@ -101,6 +101,25 @@ def check_saved_class(cls: type[SurrogatePPO], data: dict[str, Any], path: Any) 
     )
 
 
+def constructor_defaults(cls: type) -> dict[str, Any]:
+    """
+    The defaults of a class's constructor arguments, read along its MRO, so that a subclass whose ``__init__`` takes
+    ``*args, **kwargs`` (and changes one default) still has the loop's defaults for the others.
+
+    :param cls: the class
+    :return: argument name -> default, the most derived class's first
+    """
+    defaults: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        init = vars(klass).get("__init__")
+        if init is None or klass is object:
+            continue
+        for name, parameter in inspect.signature(init).parameters.items():
+            if parameter.default is not inspect.Parameter.empty:
+                defaults.setdefault(name, parameter.default)
+    return defaults
+
+
 def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> None:
     """
     The constructor's checks of the optimisation's arguments and the objective's knobs, on the saved values with the
@@ -109,9 +128,9 @@ def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> N
     :param cls: the class whose ``load`` runs
     :param values: the file's data updated with ``load``'s keyword arguments
     """
-    # a file saved by SB3 holds every one of these; the constructor's defaults stand in for any it lacks
-    defaults = {name: parameter.default for name, parameter in inspect.signature(cls).parameters.items()}
-    values = {**defaults, **values}
+    # a file saved by SB3 holds every one of these, but SB3 drops one it cannot decode (with a warning) and builds the
+    # model with the constructor's default instead: the defaults stand in for any the file lacks
+    values = {**constructor_defaults(cls), **values}
     check_hyperparameters(
         **{name: values[name] for name in HYPERPARAMETERS},
         batch_size_none_means_whole_rollout=cls.family_accepts_batch_size_none,

@@ -84,3 +84,30 @@ def test_a_file_that_is_not_a_zip_gets_sb3s_error(cls: type, tmp_path: Path) -> 
     bad.write_text("this is not a zip file")
     with pytest.raises(ValueError, match="wasn't a zip-file"):
         cls.load(str(bad))
+
+
+def test_a_file_without_an_argument_loads_with_the_default_also_through_a_wrapping_subclass(tmp_path: Path) -> None:
+    # SB3 drops an attribute it cannot decode (upstream's test_load_invalid_object) and builds the model with the
+    # constructor's default; a subclass taking *args, **kwargs (as the upstream runner's fast classes do) has them too
+    import json
+    import zipfile
+
+    from sb3_ppo_variants.saved import constructor_defaults
+
+    class FastAdaptive(PPOAdaptiveKL):
+        def __init__(self, *args: object, fast: bool = True, **kwargs: object) -> None:
+            super().__init__(*args, fast=fast, **kwargs)  # type: ignore[arg-type]
+
+    defaults = constructor_defaults(FastAdaptive)
+    assert defaults["fast"] is True and defaults["learning_rate"] == 3e-4 and defaults["kl_target"] == 0.01
+    path = tmp_path / "model.zip"
+    FastAdaptive("MlpPolicy", "Pendulum-v1", n_steps=64, batch_size=32).save(path)
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(members["data"])
+    del data["learning_rate"]
+    members["data"] = json.dumps(data).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in members.items():
+            archive.writestr(name, content)
+    assert FastAdaptive.load(path).fast is True

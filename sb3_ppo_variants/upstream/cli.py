@@ -187,19 +187,28 @@ def compare(stock: RunResult, variant: RunResult) -> Comparison:
 
 
 def stale_exclusions(results: Sequence[RunResult]) -> list[Exclusion]:
-    """The exclusions that excluded nothing in any run of their families that ran (the list must not outlive the
-    tests it names)."""
-    ran_families = {result.run.family_key for result in results if result.run.variant_key is not None}
+    """The exclusions that excluded nothing in any run they apply to that ran (the list must not outlive the tests it
+    names; an exclusion none of whose classes ran, e.g. under ``--variants``, is not judged)."""
+    ran = [result.run for result in results if result.run.variant_key is not None]
     used = {
-        (result.run.family_key, test)
+        (result.run.family_key, result.run.objective_key, test)
         for result in results
         for test, outcome in result.outcomes.items()
         if outcome == "excluded"
     }
     stale = []
     for exclusion in EXCLUSIONS:
-        families = [key for key in exclusion.families if key in ran_families]
-        if families and not any(family == key and exclusion.matches(test) for key in families for family, test in used):
+        applicable = [
+            run
+            for run in ran
+            if run.family_key in exclusion.families
+            and run.objective_key in exclusion.objectives
+            and (exclusion.fast is None or exclusion.fast == run.fast)
+        ]
+        if applicable and not any(
+            family in exclusion.families and objective in exclusion.objectives and exclusion.matches(test)
+            for family, objective, test in used
+        ):
             stale.append(exclusion)
     return stale
 

@@ -90,9 +90,10 @@ EXCLUSIONS: tuple[Exclusion, ...] = (
     Exclusion(
         "tests/test_identity.py::test_discrete[env2-PPO]",
         ("ppo",),
-        ("no_clip",),
+        ("no_clip", "soft_clip"),
         "it asserts a reward of 90 on IdentityEnvMultiBinary after 1200 steps, which the clipped objective reaches and "
-        "the unclipped one (Table 1's worst row) does not",
+        "the unclipped one (Table 1's worst row) does not, nor soft clipping (87.3: its gate passes part of the "
+        "gradient that clipping cuts off)",
         "restated/test_sb3.py::test_discrete",
     ),
     Exclusion(
