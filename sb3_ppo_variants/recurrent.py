@@ -46,7 +46,8 @@ class RecurrentSurrogatePPO(SurrogatePPO):
     sb3-contrib's RecurrentPPO running the one training loop with the policy term of Schulman et al. (2017), Table 1.
 
     Use one of its presets (:class:`RecurrentPPOClip`, :class:`RecurrentPPOAdaptiveKL`,
-    :class:`RecurrentPPOFixedKL`, :class:`RecurrentPPONoClip`). Without an objective of its own, this class is
+    :class:`RecurrentPPOFixedKL`, :class:`RecurrentPPONoClip`, :class:`RecurrentPPOPerSampleKL`,
+    :class:`RecurrentPPOSoftClip`). Without an objective of its own, this class is
     RecurrentPPO with ``clip_range`` set and the unclipped surrogate with None.
 
     Paper: https://arxiv.org/abs/1707.06347
