@@ -133,7 +133,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
     SB3 PPO's training loop with the policy-surrogate term of Schulman et al. (2017), Table 1, made pluggable.
 
     Use one of the presets (Table 1's :class:`PPOClip`, :class:`PPOAdaptiveKL`, :class:`PPOFixedKL`,
-    :class:`PPONoClip`, and :class:`PPOPerSampleKL`, :class:`PPOSoftClip` beyond it); subclass this to add a new objective: set :attr:`objective` to a
+    :class:`PPONoClip`, and :class:`PPOPerSampleKL`, :class:`PPOSoftClip` beyond it); subclass this to add a new
+    objective: set :attr:`objective` to a
     :class:`~sb3_ppo_variants.objectives.PolicyObjective` and add the objective's knobs to the constructor. Without
     an objective of its own, this class is PPO-Clip with ``clip_range`` set and the unclipped surrogate with None.
 

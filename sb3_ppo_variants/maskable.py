@@ -38,7 +38,8 @@ class MaskableSurrogatePPO(SurrogatePPO):
     sb3-contrib's MaskablePPO running the one training loop with the policy term of Schulman et al. (2017), Table 1.
 
     Use one of its presets (:class:`MaskablePPOClip`, :class:`MaskablePPOAdaptiveKL`, :class:`MaskablePPOFixedKL`,
-    :class:`MaskablePPONoClip`, :class:`MaskablePPOPerSampleKL`, :class:`MaskablePPOSoftClip`). Without an objective of its own, this class is MaskablePPO with ``clip_range`` set
+    :class:`MaskablePPONoClip`, :class:`MaskablePPOPerSampleKL`, :class:`MaskablePPOSoftClip`). Without an
+    objective of its own, this class is MaskablePPO with ``clip_range`` set
     and the unclipped surrogate with None.
 
     Paper: https://arxiv.org/abs/1707.06347
