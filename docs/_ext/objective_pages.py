@@ -90,6 +90,7 @@ def _results(algo: str) -> list[str]:
 
 def page(objective: Any, variants: list[Any]) -> str:
     main = next(v for v in variants if v.family.key == "ppo")
+    table1 = objective.key in ("clip", "adaptive_kl", "fixed_kl", "no_clip")
     name = main.cls.__name__
     lines = [f".. _{objective.key}:", "", *_title(name, "=")]
     lines += _paragraphs(f"{main.family.prefix} with {objective.description}")
@@ -103,7 +104,7 @@ def page(objective: Any, variants: list[Any]) -> str:
         + (f"; ``clip_range`` default {objective.clip_range_default}" if objective.takes_clip_range else "; no ``clip_range``")
         + ".",
         "- Paper: `Schulman et al. 2017 <https://arxiv.org/abs/1707.06347>`_ (Table 1, Sections 3-4)."
-        if objective.key in ("clip", "adaptive_kl", "fixed_kl", "no_clip")
+        if table1
         else "- Paper: KLip-PPO (Colletti and Holzinger 2026), built on Schulman et al. 2017.",
         "",
     ]
@@ -127,9 +128,13 @@ def page(objective: Any, variants: list[Any]) -> str:
         ".. code-block:: bash",
         "",
         f"   python -m sb3_ppo_variants.zoo train --algo {main.key} --env HalfCheetah-v5 --paper   # one run, Table 3 setting",
-        "   python -m sb3_ppo_variants.benchmark run --preset table1 --fast --out results/table1_1m --workers 1",
+        "   python -m sb3_ppo_variants.benchmark run --preset table1 --fast --out results/table1_1m --workers 1"
+        if table1
+        else "   python -m sb3_ppo_variants.benchmark run --preset klip --envs Ant-v5 Humanoid-v5 --fast --out results/klip "
+        "--workers 1",
         "",
-        "A 1M-step run on the fast path takes 5-8 minutes on one idle core here; see :doc:`../guide/benchmark`.",
+        "A 1M-step run on the fast path takes 5-8 minutes on one idle core here (the Table 1 tasks); see "
+        ":doc:`../guide/benchmark`.",
         "",
     ]
     lines += _title("Parameters", "-")
