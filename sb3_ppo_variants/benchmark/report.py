@@ -174,7 +174,7 @@ def ordering_verdict(aggregates: list[Aggregate], runs: list[RunResult]) -> list
         relation = "≫" if lower == NO_CLIP_ALGO else "≥"
         lines.append(
             f"- {FAMILIES[upper]} ({hi.setting}, {hi.mean:.2f}) {relation} {FAMILIES[lower]} ({lo.setting}, {lo.mean:.2f}): "
-            + (f"**holds** {strength}." if holds else f"**does not hold** (reversed, {strength}).")
+            + (f"**holds** {strength}." if holds else f"**does not hold** (reversed, {strength.strip('()')}).")
         )
     if NO_CLIP_ALGO in best:
         nc = best[NO_CLIP_ALGO]
