@@ -288,9 +288,13 @@ def raw_scores(runs: list[RunResult]) -> dict[str, dict[str, list[float]]]:
     return raw
 
 
-def runs_of_budget(store: ResultsStore, timesteps: int | None) -> list[RunResult]:
-    """The store's runs of ``timesteps`` (default: its largest budget)."""
-    all_runs = store.runs()
+def runs_of_budget(store: ResultsStore, timesteps: int | None, all_runs: list[RunResult] | None = None) -> list[RunResult]:
+    """
+    The store's runs of ``timesteps`` (default: its largest budget).
+
+    :param all_runs: the store's runs, when the caller has read them already (reading unpacks every run's episodes)
+    """
+    all_runs = store.runs() if all_runs is None else all_runs
     if not all_runs:
         raise ValueError(f"{store.path.parent} holds no finished run yet: run the benchmark first")
     budget = max(r.timesteps for r in all_runs) if timesteps is None else timesteps
@@ -318,7 +322,8 @@ def make_report(
     """
     folder = Path(folder)
     store = ResultsStore(folder)
-    runs = runs_of_budget(store, timesteps)
+    all_runs = store.runs()
+    runs = runs_of_budget(store, timesteps, all_runs)
     budget = runs[0].timesteps
     envs = sorted({r.env for r in runs})
     random = random_scores(store, envs)
@@ -336,9 +341,9 @@ def make_report(
         "the average normalised score; its raw scores are below."
         for env in unbeaten
     ]
-    other_budgets = sorted({r.timesteps for r in store.runs()} - {budget})
+    other_budgets = sorted({r.timesteps for r in all_runs} - {budget})
     if other_budgets:
-        left_out = sum(r.timesteps != budget for r in store.runs())
+        left_out = len(all_runs) - len(runs)
         notes.append(
             f"{left_out} runs of other budgets ({', '.join(f'{b:,}' for b in other_budgets)} timesteps) are not in this "
             "report: `report --timesteps <budget>` reports them."
