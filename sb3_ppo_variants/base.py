@@ -363,11 +363,17 @@ class SurrogatePPO(OnPolicyAlgorithm):
     def _advantages(self, samples: Any) -> th.Tensor:
         """The minibatch's advantages, standardised over the minibatch (SB3 PPO) or over the rollout when
         ``normalize_advantage``."""
-        advantages = samples.advantages
         if self._rollout_advantage_moments is not None:
-            return self._standardised_over_rollout(advantages)
+            return self._standardised_over_rollout(samples.advantages)
+        if self.normalize_advantage:
+            return self._standardised_over_minibatch(samples)
+        return samples.advantages
+
+    def _standardised_over_minibatch(self, samples: Any) -> th.Tensor:
+        """The minibatch's advantages standardised by its own mean and standard deviation (SB3 PPO)."""
+        advantages = samples.advantages
         # Normalization does not make sense if mini batchsize == 1, see GH issue #325
-        if self.normalize_advantage and len(advantages) > 1:
+        if len(advantages) > 1:
             advantages = (advantages - advantages.mean()) / (advantages.std() + 1e-8)
         return advantages
 

@@ -156,14 +156,11 @@ class RecurrentSurrogatePPO(SurrogatePPO):
 
         return mean
 
-    def _advantages(self, samples: Any) -> th.Tensor:
+    def _standardised_over_minibatch(self, samples: Any) -> th.Tensor:
+        # RecurrentPPO's: the moments of the real steps of the padded sequences
         advantages = samples.advantages
-        if self._rollout_advantage_moments is not None:
-            return self._standardised_over_rollout(advantages)
-        if self.normalize_advantage:
-            mask = samples.mask > 1e-8
-            advantages = (advantages - advantages[mask].mean()) / (advantages[mask].std() + 1e-8)
-        return advantages
+        mask = samples.mask > 1e-8
+        return (advantages - advantages[mask].mean()) / (advantages[mask].std() + 1e-8)
 
     def _value_loss(self, values: th.Tensor, samples: Any, clip_range_vf: float | None) -> th.Tensor:
         # RecurrentPPO's masked mean squared error
