@@ -55,19 +55,21 @@ def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:
 
     # 64-64 MLPs train fastest on one thread, and torch's default of one per core collapses when the cores are busy.
     th.set_num_threads(1)
+    # the name column fits the longest key asked for (zoo keys run past 16 characters: ppo_mask_per_sample_kl)
+    width = max(len("algorithm"), *(len(algo) for algo in args.algos))
     results: dict[str, list[tuple[float, float]]] = {}
     for algo in args.algos:
         results[algo] = [run(algo, args.env, args.n_envs, args.timesteps, seed, args.eval_episodes) for seed in args.seeds]
         returns = [r for r, _ in results[algo]]
-        print(f"{algo:>16}: return {statistics.mean(returns):8.1f}  ({time.strftime('%H:%M:%S')})", flush=True)
+        print(f"{algo:>{width}}: return {statistics.mean(returns):8.1f}  ({time.strftime('%H:%M:%S')})", flush=True)
 
     print(f"\n{args.env}, {args.timesteps} steps, seeds {args.seeds}, {args.eval_episodes} deterministic eval episodes\n")
-    print(f"| {'algorithm':<16} | {'mean return':>11} | {'wall time (s)':>13} |")
-    print(f"|{'-' * 18}|{'-' * 13}|{'-' * 15}|")
+    print(f"| {'algorithm':<{width}} | {'mean return':>11} | {'wall time (s)':>13} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 13}|{'-' * 15}|")
     for algo, rows in results.items():
         mean_return = statistics.mean(r for r, _ in rows)
         wall = statistics.mean(t for _, t in rows)
-        print(f"| {algo:<16} | {mean_return:>11.1f} | {wall:>13.1f} |")
+        print(f"| {algo:<{width}} | {mean_return:>11.1f} | {wall:>13.1f} |")
     return results
 
 

@@ -287,7 +287,9 @@ def _summarise(results: list[RunResult], versions: dict[str, str], json_path: Pa
     stock = {result.run.family_key: result for result in results if result.run.variant_key is None}
     failed = False
     summary: dict[str, Any] = {"versions": versions, "families": {}}
-    print(f"\n{'class':<34}{'run':>6}{'passed':>8}{'excluded':>10}{'regressions':>13}")
+    # the class column fits the longest label (RecurrentPPOPerSampleKL fast=True), with one space after it
+    width = max(len("class"), *(len(result.run.label) for result in results)) + 1
+    print(f"\n{'class':<{width}}{'run':>6}{'passed':>8}{'excluded':>10}{'regressions':>13}")
     for family_key, stock_result in stock.items():
         stock_passed = [test for test, outcome in stock_result.outcomes.items() if outcome == "passed"]
         not_passing = {test: outcome for test, outcome in stock_result.outcomes.items() if outcome != "passed"}
@@ -303,7 +305,7 @@ def _summarise(results: list[RunResult], versions: dict[str, str], json_path: Pa
         ]
         for comparison in comparisons:
             print(
-                f"{comparison.result.run.label:<34}{comparison.run:>6}{comparison.passed:>8}"
+                f"{comparison.result.run.label:<{width}}{comparison.run:>6}{comparison.passed:>8}"
                 f"{len(comparison.excluded):>10}{len(comparison.regressions):>13}"
             )
             for test, outcome in comparison.regressions.items():

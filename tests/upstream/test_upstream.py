@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from sb3_ppo_variants.upstream import exclusions
-from sb3_ppo_variants.upstream.cli import RunResult, compare, execute, stale_exclusions
+from sb3_ppo_variants.upstream.cli import RunResult, _summarise, compare, execute, stale_exclusions
 from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion, exclusion_for
 from sb3_ppo_variants.upstream.targets import UPSTREAM_FAMILIES, UpstreamRun
 
@@ -106,6 +106,23 @@ def test_compare_counts_only_what_stock_passes() -> None:
     assert (comparison.run, comparison.passed) == (3, 1)
     missing = compare(stock, RunResult(UpstreamRun("ppo", "ppo_clip"), {"a": "passed", "c": "passed"}))
     assert missing.regressions == {"d": "not run"}
+
+
+def test_summary_columns_line_up_for_the_longest_label(capsys: pytest.CaptureFixture[str]) -> None:
+    outcomes = {"a": "passed"}
+    results = [
+        RunResult(UpstreamRun("ppo_lstm"), outcomes),
+        RunResult(UpstreamRun("ppo_lstm", "ppo_lstm_clip"), outcomes),
+        RunResult(UpstreamRun("ppo_lstm", "ppo_lstm_per_sample_kl", fast=True), outcomes),
+    ]
+    assert _summarise(results, {}, None) == 0
+    rows = capsys.readouterr().out.strip().splitlines()
+    header, *lines = rows[: 1 + len(results)]
+    assert [line.split()[0] for line in lines] == ["RecurrentPPO", "RecurrentPPOClip", "RecurrentPPOPerSampleKL"]
+    # the counts of every row end where the header's "run" and "passed" end, whatever the label's length
+    for line in lines:
+        assert line.index(" 1 ") + 2 == header.index("run") + len("run")
+        assert len(line.rstrip()) >= header.index("passed") + len("passed")
 
 
 def test_stale_exclusions_are_found() -> None:
