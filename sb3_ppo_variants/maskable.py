@@ -23,7 +23,8 @@ from stable_baselines3.common.policies import BasePolicy
 from stable_baselines3.common.type_aliases import GymEnv, MaybeCallback, Schedule
 from stable_baselines3.common.vec_env import VecEnv
 
-from sb3_ppo_variants.base import SurrogatePPO, params_doc
+from sb3_ppo_variants.base import SurrogatePPO
+from sb3_ppo_variants.docstrings import params_doc
 
 SelfMaskableSurrogatePPO = TypeVar("SelfMaskableSurrogatePPO", bound="MaskableSurrogatePPO")
 
