@@ -1,6 +1,7 @@
 """Command line of the head-to-head benchmark.
 
 python -m sb3_ppo_variants.benchmark run --preset table1 --out results/table1     # resumable grid
+python -m sb3_ppo_variants.benchmark status --preset table1 --out results/table1  # progress, time left
 python -m sb3_ppo_variants.benchmark report results/table1                         # table + plots
 """
 
@@ -12,6 +13,29 @@ import sys
 from sb3_ppo_variants.benchmark.grid import PRESETS, load_grid, preset, select
 from sb3_ppo_variants.benchmark.report import make_report
 from sb3_ppo_variants.benchmark.runner import run_grid
+from sb3_ppo_variants.benchmark.status import format_status, grid_status
+
+
+def _add_grid_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that select a grid and its folder (``run`` and ``status`` take the same)."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", choices=PRESETS, help="a named grid")
+    source.add_argument("--grid", help="a grid yml file (see sb3_ppo_variants/benchmark/grid.py)")
+    parser.add_argument("--out", required=True, help="folder of the results store, Monitor logs and report")
+    parser.add_argument("--settings", nargs="+", help="only these settings (e.g. no_clip clip_0.2 sb3_ppo)")
+    parser.add_argument("--envs", nargs="+", help="only these environments")
+    parser.add_argument("--seeds", nargs="+", type=int, help="these seeds")
+    parser.add_argument("--timesteps", type=int, help="timesteps per run")
+    parser.add_argument(
+        "--fast", action="store_true", help="the variants' settings on the opt-in fast path, as <setting>_fast rows"
+    )
+    parser.add_argument(
+        "--paper-code",
+        action="store_true",
+        help="the settings with the code-level settings of the paper's released code (observation normalisation, "
+        "annealed step size and ε, advantages standardised over the rollout, vf_coef 1, no gradient clipping), as "
+        "<setting>_paper_code rows; see sb3_ppo_variants.paper_code",
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -22,24 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run a grid's unfinished runs, storing each as soon as it finishes")
-    source = run.add_mutually_exclusive_group(required=True)
-    source.add_argument("--preset", choices=PRESETS, help="a named grid")
-    source.add_argument("--grid", help="a grid yml file (see sb3_ppo_variants/benchmark/grid.py)")
-    run.add_argument("--out", required=True, help="folder of the results store, Monitor logs and report")
-    run.add_argument("--settings", nargs="+", help="only these settings (e.g. no_clip clip_0.2 sb3_ppo)")
-    run.add_argument("--envs", nargs="+", help="only these environments")
-    run.add_argument("--seeds", nargs="+", type=int, help="these seeds")
-    run.add_argument("--timesteps", type=int, help="timesteps per run")
-    run.add_argument(
-        "--fast", action="store_true", help="the variants' settings on the opt-in fast path, as <setting>_fast rows"
-    )
-    run.add_argument(
-        "--paper-code",
-        action="store_true",
-        help="the settings with the code-level settings of the paper's released code (observation normalisation, "
-        "annealed step size and ε, advantages standardised over the rollout, vf_coef 1, no gradient clipping), as "
-        "<setting>_paper_code rows; see sb3_ppo_variants.paper_code",
-    )
+    _add_grid_arguments(run)
     run.add_argument("--workers", type=int, default=2, help="parallel processes for the local backend")
     run.add_argument("--backend", choices=["local", "ray"], default="local")
     run.add_argument("--address", default=None, help="Ray cluster address (default: start Ray locally)")
@@ -57,6 +64,10 @@ def main(argv: list[str] | None = None) -> None:
         help="delete the stored runs whose episode record is damaged and train them again",
     )
 
+    status = commands.add_parser("status", help="how far a grid has got in its folder, and how long the rest should take")
+    _add_grid_arguments(status)
+    status.add_argument("--workers", type=int, default=1, help="the workers to divide the estimated time among")
+
     report = commands.add_parser("report", help="write report.md, scores.csv, aggregate.json and plots")
     report.add_argument("folder", help="a benchmark's --out folder")
     report.add_argument("--timesteps", type=int, help="report the runs of this budget (default: the largest)")
@@ -69,9 +80,14 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     try:
-        if args.command == "run":
+        if args.command in ("run", "status"):
             grid = preset(args.preset) if args.preset else load_grid(args.grid)
             grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast, args.paper_code)
+        if args.command == "status":
+            if args.workers < 1:
+                parser.error(f"--workers must be >= 1, got {args.workers}")
+            print(format_status(grid_status(grid, args.out), args.out, args.workers))
+        elif args.command == "run":
             run_grid(
                 grid,
                 args.out,
@@ -85,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             make_report(args.folder, args.timesteps, args.run_command, args.baseline)
             print(f"wrote {args.folder}/report.md")
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         parser.error(str(error))
 
 

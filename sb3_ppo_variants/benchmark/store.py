@@ -160,6 +160,12 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
+def _claim_alive(host: str, pid: int, at: float, here: str) -> bool:
+    """Whether a claim still holds: its process is alive (a claim of this host) or it is younger than
+    :data:`CLAIM_TIMEOUT_S` (another host's, whose processes cannot be seen)."""
+    return _process_alive(pid) if host == here else time.time() - at < CLAIM_TIMEOUT_S
+
+
 class ResultsStore:
     """
     Finished runs and cached random-policy scores in ``<folder>/results.sqlite``.
@@ -253,6 +259,25 @@ class ResultsStore:
                 db.execute("INSERT OR REPLACE INTO updates VALUES (?, ?)", (result.key, buffer.getvalue()))
             db.execute(CLAIMS_SCHEMA)
             db.execute("DELETE FROM claims WHERE key = ?", (result.key,))
+
+    def wall_times(self) -> dict[str, tuple[str, str, int, float]]:
+        """Per stored run key, (setting, env, timesteps, wall time in seconds), without reading the episodes."""
+        with self._connect() as db:
+            rows = db.execute("SELECT key, setting, env, timesteps, wall_time FROM runs").fetchall()
+        return {key: (setting, env, int(timesteps), float(wall_time)) for key, setting, env, timesteps, wall_time in rows}
+
+    def live_claims(self) -> dict[str, tuple[str, int, float]]:
+        """
+        The runs that a runner is training now, as :meth:`claim` judges it: per key, (host, pid, when it was claimed,
+        a Unix time). A claim whose process is gone (this host) or older than :data:`CLAIM_TIMEOUT_S` is left out.
+        """
+        with self._connect() as db:
+            # read only: a store no runner has claimed from has no claims table (status must not create it)
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone():
+                return {}
+            rows = db.execute("SELECT key, host, pid, at FROM claims").fetchall()
+        here = socket.gethostname()
+        return {key: (host, int(pid), float(at)) for key, host, pid, at in rows if _claim_alive(host, pid, at, here)}
 
     def updates(self) -> dict[str, dict[str, np.ndarray]]:
         """Per run key, its recorded updates (:attr:`RunResult.updates`) as arrays; runs that recorded none are absent."""
@@ -355,11 +380,8 @@ class ResultsStore:
             if db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone():
                 return False
             row = db.execute("SELECT host, pid, at FROM claims WHERE key = ?", (key,)).fetchone()
-            if row is not None and (row[0], row[1]) != (host, pid):
-                other_host, other_pid, at = row
-                alive = _process_alive(other_pid) if other_host == host else time.time() - at < CLAIM_TIMEOUT_S
-                if alive:
-                    return False
+            if row is not None and (row[0], row[1]) != (host, pid) and _claim_alive(*row, here=host):
+                return False
             db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", (key, host, pid, time.time()))
         return True
 

@@ -1,0 +1,125 @@
+"""How far a grid has got in its folder, and how long the rest should take: ``python -m sb3_ppo_variants.benchmark
+status`` (the same grid arguments as ``run``). It reads the results store only; nothing is trained or written.
+
+The estimate of a remaining run is its budget times the median time per step of the stored runs of the same setting
+and environment, else of the same environment (any setting: a rougher guess, since the exact path is ~3x slower than
+``fast``); a run on an environment with no stored run has no estimate (environments differ by more than settings do),
+and the output says how many estimates came from each source. Time per step depends on the machine and on
+what else runs on it: the estimate holds for the machine and the load that made the stored runs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sb3_ppo_variants.benchmark.grid import Grid, RunSpec
+from sb3_ppo_variants.benchmark.store import ResultsStore
+
+#: where a remaining run's estimate came from, best first
+ESTIMATE_SOURCES = ("setting and env", "env")
+
+
+@dataclass
+class GridStatus:
+    """A grid against its folder's store."""
+
+    #: every run of the grid, in the runner's order
+    runs: list[RunSpec]
+    #: the keys of the grid's runs that the store holds
+    stored: set[str]
+    #: the grid's runs a runner is training now: key -> (host, pid, claimed at, Unix time)
+    running: dict[str, tuple[str, int, float]]
+    #: per remaining run key, its estimated wall time in seconds and the estimate's source (:data:`ESTIMATE_SOURCES`)
+    estimates: dict[str, tuple[float, str]] = field(default_factory=dict)
+
+    @property
+    def remaining(self) -> list[RunSpec]:
+        """The runs the store does not hold yet, in the runner's order (the running ones included)."""
+        return [spec for spec in self.runs if spec.key not in self.stored]
+
+    def estimated_seconds(self) -> float:
+        """The remaining runs' estimated wall time, one after another (the runs without an estimate count 0)."""
+        return sum(seconds for seconds, _ in self.estimates.values())
+
+
+def grid_status(grid: Grid, out: str | Path) -> GridStatus:
+    """
+    The grid's progress in ``out`` and the estimated wall time of its remaining runs.
+
+    :param grid: the grid (as ``run`` would select it)
+    :param out: the benchmark folder
+    :raises FileNotFoundError: when ``out`` holds no results store (status creates nothing)
+    """
+    if not (Path(out) / ResultsStore.FILENAME).exists():
+        raise FileNotFoundError(f"{out} holds no results store ({ResultsStore.FILENAME}): no run of any grid is stored there")
+    store = ResultsStore(out)
+    runs = grid.runs()
+    keys = {spec.key for spec in runs}
+    times = store.wall_times()
+    status = GridStatus(runs, keys & set(times), {k: v for k, v in store.live_claims().items() if k in keys})
+    per_step: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    for setting, env, timesteps, wall_time in times.values():
+        seconds_per_step = wall_time / max(timesteps, 1)
+        per_step[("setting and env", setting, env)].append(seconds_per_step)
+        per_step[("env", env)].append(seconds_per_step)
+    for spec in status.remaining:
+        candidates = {"setting and env": ("setting and env", spec.setting, spec.env), "env": ("env", spec.env)}
+        for source in ESTIMATE_SOURCES:
+            if per_step.get(candidates[source]):
+                status.estimates[spec.key] = (statistics.median(per_step[candidates[source]]) * spec.timesteps, source)
+                break
+    return status
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
+
+
+def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: float | None = None) -> str:
+    """
+    The status as text: stored / total (per environment and per seed), the runs in progress, the estimate, the next
+    runs.
+
+    :param status: :func:`grid_status`
+    :param out: the folder, for the first line
+    :param workers: the workers the estimate divides the remaining time among (as if they ran side by side undisturbed)
+    :param now: the current Unix time (for the running runs' elapsed time; default: now)
+    """
+    now = time.time() if now is None else now
+    total, stored = len(status.runs), len(status.stored)
+    lines = [f"{out}: {stored} of {total} runs stored ({100 * stored / max(total, 1):.0f}%), {total - stored} to run"]
+    for label, attribute in (("env", "env"), ("seed", "seed")):
+        done: Counter[object] = Counter(getattr(s, attribute) for s in status.runs if s.key in status.stored)
+        all_: Counter[object] = Counter(getattr(s, attribute) for s in status.runs)
+        lines.append(f"  by {label}: " + ", ".join(f"{value} {done[value]}/{count}" for value, count in all_.items()))
+    by_key = {spec.key: spec for spec in status.runs}
+    for key, (host, pid, at) in status.running.items():
+        spec = by_key[key]
+        lines.append(
+            f"  running now: {spec.setting} {spec.env} seed {spec.seed} (pid {pid} on {host}, {_hours(now - at)} so far)"
+        )
+    remaining = status.remaining
+    if remaining:
+        sources = Counter(source for _, source in status.estimates.values())
+        unknown = len(remaining) - len(status.estimates)
+        basis = ", ".join(f"{sources[s]} runs by {s}" for s in ESTIMATE_SOURCES if sources[s])
+        if status.estimates:
+            seconds = status.estimated_seconds() / workers
+            scope = f" for {len(status.estimates)} of the {len(remaining)} runs" if unknown else ""
+            lines.append(
+                f"  estimated time left: {_hours(seconds)}{scope} with {workers} worker{'s' if workers > 1 else ''} "
+                f"(the stored runs' median time per step: {basis})"
+                + (f"; {unknown} runs on envs with no stored run have no estimate" if unknown else "")
+            )
+        else:
+            lines.append("  estimated time left: unknown (no stored run on these envs to estimate from)")
+        waiting = [spec for spec in remaining if spec.key not in status.running]
+        if waiting:
+            lines.append("  next: " + "; ".join(f"{s.setting} {s.env} seed {s.seed}" for s in waiting[:3]))
+    else:
+        lines.append("  complete")
+    return "\n".join(lines)
