@@ -380,7 +380,7 @@ class ResultsStore:
             if db.execute("SELECT 1 FROM runs WHERE key = ?", (key,)).fetchone():
                 return False
             row = db.execute("SELECT host, pid, at FROM claims WHERE key = ?", (key,)).fetchone()
-            if row is not None and (row[0], row[1]) != (host, pid) and _claim_alive(*row, here=host):
+            if row is not None and (row[0], row[1]) != (host, pid) and _claim_alive(row[0], row[1], row[2], host):
                 return False
             db.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?, ?)", (key, host, pid, time.time()))
         return True
