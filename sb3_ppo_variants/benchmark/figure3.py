@@ -9,10 +9,10 @@ normalisation, so the report keeps them out of it and shows them in raw returns 
 
 from __future__ import annotations
 
-import statistics
 from pathlib import Path
 
 from sb3_ppo_variants.benchmark import COMPARATORS
+from sb3_ppo_variants.benchmark.cells import mean_std_cell
 from sb3_ppo_variants.benchmark.comparators import ZOO_VERSION, zoo_entry
 from sb3_ppo_variants.benchmark.grid import PAPER_CODE_SUFFIX
 from sb3_ppo_variants.benchmark.store import RunResult
@@ -30,14 +30,6 @@ PAPER_PPO_CLIP: dict[str, str] = {
 #: the rows of the Figure 3 table, in order, where present: PPO-Clip (fast and exact), the best KL settings of
 #: Table 1, then the comparators
 FIGURE3_ROWS = ("clip_0.2_fast", "clip_0.2", "sb3_ppo", "adaptive_kl_0.01_fast", "fixed_kl_3_fast", "sb3_trpo", "sb3_a2c")
-
-
-def score_cell(values: list[float]) -> str:
-    """mean ± std over seeds (runs), or empty."""
-    if not values:
-        return ""
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.1f} ± {std:.1f} ({len(values)})"
 
 
 def hyperparameter_note(runs: list[RunResult]) -> list[str]:
@@ -78,7 +70,7 @@ def figure3_section(runs: list[RunResult], raw: dict[str, dict[str, list[float]]
     out += ["", "| setting | " + " | ".join(envs) + " |", "|---|" + "---|" * len(envs)]
     out.append("| paper, PPO-Clip (Figure 3) | " + " | ".join(PAPER_PPO_CLIP.get(env, "") for env in envs) + " |")
     for row in rows:
-        out.append(f"| {row} | " + " | ".join(score_cell(raw[env].get(row, [])) for env in envs) + " |")
+        out.append(f"| {row} | " + " | ".join(mean_std_cell(raw[env].get(row, [])) for env in envs) + " |")
     out += ["", "![figure 3](figure3_curves.png)"]
     return out
 
@@ -117,6 +109,6 @@ def paper_code_section(
         cells = []
         for row in rows:
             default = row.replace(PAPER_CODE_SUFFIX, "")
-            cells += [score_cell(raw[env].get(row, [])), score_cell(baseline_raw.get(env, {}).get(default, []))]
+            cells += [mean_std_cell(raw[env].get(row, [])), mean_std_cell(baseline_raw.get(env, {}).get(default, []))]
         out.append(f"| {env} | {PAPER_PPO_CLIP.get(env, '')} | " + " | ".join(cells) + " |")
     return out

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sb3_ppo_variants.benchmark.cells import mean_std_cell
 from sb3_ppo_variants.benchmark.io import atomic_save_figure
 from sb3_ppo_variants.benchmark.store import RunResult
 
@@ -110,8 +111,7 @@ def klip_section(runs: list[RunResult]) -> list[str]:
         cells = []
         for objective in objectives:
             values = by_objective.get(objective, [])
-            std = statistics.stdev(values) if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.0f} ± {std:.0f} ({len(values)})" if values else "")
+            cells.append(mean_std_cell(values, digits=0))
             theirs = PAPER.get(task, {}).get(objective)
             cells.append("" if theirs is None else f"{theirs[0]:.0f} ± {theirs[1]:.0f}")
         out.append(f"| {task} | " + " | ".join(cells) + " |")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from sb3_ppo_variants.benchmark import COMPARATORS
+from sb3_ppo_variants.benchmark.cells import mean_std_cell
 from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_save_figure, atomic_write_json, atomic_write_text
@@ -477,9 +477,7 @@ def _markdown(
     for setting in settings:
         cells = []
         for env in envs:
-            values = raw[env].get(setting, [])
-            std = statistics.stdev(values) if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.1f} ± {std:.1f} ({len(values)})" if values else "")
+            cells.append(mean_std_cell(raw[env].get(setting, [])))
         out.append(f"| {setting} | " + " | ".join(cells) + " |")
     out += ["", "## Learning curves", "", "Mean over seeds of the training returns; band: min-max over seeds.", ""]
     out += ["![learning curves](learning_curves.png)", ""]
