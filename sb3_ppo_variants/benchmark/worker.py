@@ -1,4 +1,5 @@
-"""One benchmark run in one process: train, record every training episode, write the standard Monitor log."""
+"""One benchmark run in one process: train, record every training episode, write the standard Monitor log (put in
+place when the run has finished)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import ctypes
 import datetime
 import os
 import platform
+import shutil
 import signal
 import sys
 import time
@@ -73,10 +75,36 @@ class UpdateRecorder(BaseCallback):
         return True
 
 
+#: the folder of ``<out>`` where a run writes its Monitor log while it trains (hidden from rl-zoo3's plots, which read
+#: every ``<env>_*`` folder of a setting)
+IN_PROGRESS = ".in_progress"
+
+
 def monitor_folder(out: str | Path, spec: RunSpec) -> Path:
     """rl-zoo3's layout, ``<out>/<algo>/<env>_<run id>``, with the setting as the algo and seed + 1 as the run id, so
     ``python -m rl_zoo3.cli all_plots -a <setting> -e <env> -f <out>`` plots the benchmark."""
     return Path(out) / spec.setting / f"{spec.env}_{spec.seed + 1}"
+
+
+def in_progress_folder(out: str | Path, spec: RunSpec) -> Path:
+    """Where the run's Monitor log is written while it trains: ``<out>/.in_progress/<setting>/<env>_<run id>``. It is
+    moved to :func:`monitor_folder` when the run has finished, so that a run killed halfway leaves no partial log
+    among the finished ones."""
+    return Path(out) / IN_PROGRESS / spec.setting / f"{spec.env}_{spec.seed + 1}"
+
+
+def publish_monitor_log(partial: Path, final: Path) -> None:
+    """
+    Move a finished run's Monitor log folder into place in one rename, replacing an older copy of the same run (a run
+    trained again with ``--redo-damaged``).
+
+    :param partial: the folder the run wrote
+    :param final: its place in rl-zoo3's layout
+    """
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(partial, final)
 
 
 def init_worker() -> None:
@@ -120,7 +148,10 @@ def execute_run(spec: RunSpec, out: str, pin: dict[str, str] | None = None) -> R
 
 def _train(spec: RunSpec, out: str, software: dict[str, str]) -> RunResult:
     register_envs()
-    env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(monitor_folder(out, spec)))
+    partial = in_progress_folder(out, spec)
+    # what an attempt killed halfway left (this worker holds the run's claim, so no other process writes there)
+    shutil.rmtree(partial, ignore_errors=True)
+    env = make_vec_env(spec.env, n_envs=spec.n_envs, seed=spec.seed, monitor_dir=str(partial))
     if spec.normalize is not None:
         # after the Monitor wrappers: the recorded episode returns are the env's own
         env = VecNormalize(env, **spec.normalize)
@@ -134,6 +165,7 @@ def _train(spec: RunSpec, out: str, software: dict[str, str]) -> RunResult:
     model.learn(spec.timesteps, callback=[recorder, update_recorder])
     wall_time = time.perf_counter() - start
     env.close()
+    publish_monitor_log(partial, monitor_folder(out, spec))
     return RunResult(
         key=spec.key,
         setting=spec.setting,

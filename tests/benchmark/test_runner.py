@@ -12,12 +12,37 @@ from pathlib import Path
 
 import pytest
 
+from sb3_ppo_variants.benchmark import worker
 from sb3_ppo_variants.benchmark.report import make_report
 from sb3_ppo_variants.benchmark.runner import run_grid
 from sb3_ppo_variants.benchmark.store import ResultsStore
+from sb3_ppo_variants.benchmark.worker import IN_PROGRESS, in_progress_folder, monitor_folder, publish_monitor_log
 from tests.benchmark.conftest import tiny_grid
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_runs_monitor_log_appears_whole_when_it_has_finished(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = tiny_grid(timesteps=512, seeds=(0,)).runs()[0]
+    partial, final = in_progress_folder(tmp_path, spec), monitor_folder(tmp_path, spec)
+    partial.mkdir(parents=True)
+    (partial / "0.monitor.csv").write_text("what an attempt killed halfway wrote\n")
+    final.mkdir(parents=True)
+    (final / "0.monitor.csv").write_text("an older copy of the run (--redo-damaged)\n")
+    at_publication: list[list[str]] = []
+
+    def publish(written: Path, place: Path) -> None:
+        # while the run trained, its log grew under .in_progress, and rl-zoo3's layout held the old copy only
+        at_publication.extend(folder.joinpath("0.monitor.csv").read_text().splitlines() for folder in (written, place))
+        publish_monitor_log(written, place)
+
+    monkeypatch.setattr(worker, "publish_monitor_log", publish)
+    result = worker.execute_run(spec, str(tmp_path))
+    assert result is not None and result.episodes
+    fresh, old = at_publication
+    assert fresh[0].startswith("#{") and len(fresh) == 2 + len(result.episodes)
+    assert old == ["an older copy of the run (--redo-damaged)"]
+    assert (final / "0.monitor.csv").read_text().splitlines() == fresh and not partial.exists()
 
 
 def test_tiny_grid_end_to_end_with_report(tmp_path: Path) -> None:
@@ -30,6 +55,8 @@ def test_tiny_grid_end_to_end_with_report(tmp_path: Path) -> None:
         # the standard Monitor log, in rl-zoo3's layout
         monitor = tmp_path / run.setting / f"CartPole-v1_{run.seed + 1}" / "0.monitor.csv"
         assert len(monitor.read_text().splitlines()) == 2 + len(run.episodes)
+    # every finished run's log moved out of the folder it was written in
+    assert not any(path.is_file() for path in (tmp_path / IN_PROGRESS).rglob("*"))
     # nothing left to do: a second call runs nothing
     assert run_grid(tiny_grid(), tmp_path, workers=2, progress=False) == []
 
@@ -73,6 +100,9 @@ def test_killed_benchmark_resumes_without_redoing_or_losing_runs(tmp_path: Path,
         process.wait()
     first = _stored(out)
     assert 1 <= len(first) < 4  # killed with runs left to do
+    # rl-zoo3's layout holds the logs of the stored runs only: the run killed halfway left its log under .in_progress
+    logs = {(path.parent.parent.name, path.parent.name) for path in out.glob("*/CartPole-v1_*/0.monitor.csv")}
+    assert logs == {(key.split("|")[0], f"CartPole-v1_{int(key.split('|')[2]) + 1}") for key, _ in first}
 
     subprocess.run(command, cwd=ROOT, check=True, stderr=subprocess.DEVNULL)
     after = dict(_stored(out))
