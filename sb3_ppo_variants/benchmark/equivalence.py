@@ -8,7 +8,8 @@ Per environment and setting, two numbers per run: the report's score (mean retur
 and the learning-curve mean (the mean of the run's binned training-return curve over the whole budget, so that a
 difference in learning speed counts too). For each, Welch's t-test (scipy; unequal variances) on b against a, and a
 95% bootstrap confidence interval (scipy, BCa) of the difference of means b - a. The p-values are Holm-corrected over
-all the tests of the comparison. Writes ``equivalence.md``, ``equivalence.json`` and ``equivalence.png`` (both
+all the tests of the comparison. An environment with fewer than 2 runs of either setting (a grid in progress) is left
+out and named. Writes ``equivalence.md``, ``equivalence.json`` and ``equivalence.png`` (both
 settings' learning curves) into the folder.
 
 With a handful of seeds such tests only see large differences; the confidence intervals say how large a difference
@@ -106,9 +107,19 @@ def equivalence(
         theirs = [replace(r, setting=label) for r in ResultsStore(other).runs() if r.setting == b]
         runs = [r for r in store.runs() if r.setting == a] + theirs
         b = label
-    envs = sorted({r.env for r in runs if r.setting == a} & {r.env for r in runs if r.setting == b})
-    if not envs:
+    both = sorted({r.env for r in runs if r.setting == a} & {r.env for r in runs if r.setting == b})
+    if not both:
         raise ValueError(f"{folder} has no environment with runs of both {a!r} and {b!r}")
+    counts = {env: [sum(r.env == env and r.setting == s for r in runs) for s in (a, b)] for env in both}
+    # a grid in progress: the environments with fewer than 2 runs of a setting have no spread to test yet
+    envs = [env for env in both if min(counts[env]) >= 2]
+    too_few = {env: counts[env] for env in both if env not in envs}
+    if not envs:
+        raise ValueError(
+            f"{folder}: no environment has at least 2 runs of each of {a!r} and {b!r} (runs per environment: "
+            + ", ".join(f"{env} {n_a} and {n_b}" for env, (n_a, n_b) in counts.items())
+            + ")"
+        )
     rows = []
     for env in envs:
         for statistic, measure in (("score", run_score), ("curve", curve_mean)):
@@ -119,7 +130,15 @@ def equivalence(
     for row, adjusted in zip(rows, holm([row["p"] for row in rows]), strict=True):
         row["p_holm"] = adjusted
     significant = [row for row in rows if row["p_holm"] < ALPHA]
-    result = {"a": a, "b": b, "alpha": ALPHA, "tests": rows, "significant": len(significant), "command": command}
+    result = {
+        "a": a,
+        "b": b,
+        "alpha": ALPHA,
+        "tests": rows,
+        "significant": len(significant),
+        "command": command,
+        "left_out": {env: {"runs": n} for env, n in too_few.items()},
+    }
     # A comparison with another folder's runs is written there: the published folder keeps its own report.
     out = folder if other is None else Path(other)
     learning_curves([r for r in runs if r.env in envs], out / "equivalence.png")
@@ -145,6 +164,11 @@ def _markdown(result: dict[str, Any], runs: list[RunResult]) -> str:
     ]
     if result["command"]:
         lines += ["```", result["command"], "```", ""]
+    if result["left_out"]:
+        left_out = ", ".join(
+            f"{env} ({n[0]} and {n[1]} runs)" for env, n in ((e, v["runs"]) for e, v in result["left_out"].items())
+        )
+        lines += [f"Left out, with fewer than 2 runs of {a} or {b} so far: {left_out}.", ""]
     lines += [
         f"| env | statistic | n | {a} | {b} | difference [95% CI] | t | p | p (Holm) |",
         "|---|---|---|---|---|---|---|---|---|",

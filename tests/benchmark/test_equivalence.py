@@ -60,6 +60,22 @@ def test_equivalence_report(tmp_path: Path) -> None:
     assert equivalence(tmp_path, "exact", "slow")["significant"] == 2
     with pytest.raises(ValueError, match="no environment"):
         equivalence(tmp_path, "exact", "missing")
+    # a grid in progress: an environment with one run of a setting so far is left out, and named
+    store.add_run(synthetic_run("exact", "EnvB", 0, 100.0))
+    store.add_run(synthetic_run("fast", "EnvB", 0, 100.0))
+    store.add_run(synthetic_run("fast", "EnvB", 1, 100.0))
+    partial = equivalence(tmp_path, "exact", "fast")
+    assert {row["env"] for row in partial["tests"]} == {"EnvA"} and partial["left_out"] == {"EnvB": {"runs": [1, 2]}}
+    assert (
+        "Left out, with fewer than 2 runs of exact or fast so far: EnvB (1 and 2 runs)."
+        in (tmp_path / "equivalence.md").read_text()
+    )
+    only_b = tmp_path / "only_b"
+    ResultsStore(only_b).add_run(synthetic_run("exact", "EnvB", 0, 100.0))
+    ResultsStore(only_b).add_run(synthetic_run("fast", "EnvB", 0, 100.0))
+    with pytest.raises(ValueError, match=r"no environment has at least 2 runs of each of 'exact' and 'fast' \(runs per "
+                       r"environment: EnvB 1 and 1\)"):  # fmt: skip
+        equivalence(only_b, "exact", "fast")
 
 
 def test_a_setting_compared_with_its_runs_in_another_folder_on_other_software(tmp_path: Path) -> None:
