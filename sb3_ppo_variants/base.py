@@ -61,6 +61,12 @@ from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_boo
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
 
+
+def _mean_of_each_row(values: th.Tensor) -> th.Tensor:
+    """th.mean over the last dimension: a minibatch's average, for a row of stacked minibatches."""
+    return values.mean(dim=-1)
+
+
 #: The arguments the loop adds to every stock algorithm's, with their defaults, which keep the stock numerics (a test
 #: checks every class's signature against the stock one plus these and the objective's knobs)
 LOOP_ARGUMENTS: dict[str, Any] = {"fast": False, "normalize_advantage_over": "minibatch"}
@@ -474,8 +480,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
         entropy_losses = []
         pg_losses, value_losses = [], []
         clip_fractions = []
-        # where the samples lie with respect to ε (in band, killed, passed) and abs(β_t) over the killed ones, per minibatch
-        partitions = []
+        # what the partition of the samples with respect to ε is computed from, per minibatch: kept, and computed once
+        # after the update (_record_partition), off the per-minibatch hot path
+        partition_samples: list[tuple[th.Tensor, th.Tensor, th.Tensor | None, Mean]] = []
 
         continue_training = True
         with self._gradient_path() as (evaluator, optimizer_step):
@@ -507,7 +514,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
                     # early stopping, still read one number per minibatch)
                     pg_losses.append(policy.surrogate.detach())
                     clip_fractions.append(clip_fraction(ratio, clip_fraction_range, mean))
-                    partitions.append(partition(ratio, advantages, clip_fraction_range, mean, policy.sample_kl_coef))
+                    partition_samples.append((ratio.detach(), advantages, policy.sample_kl_coef, mean))
 
                     # Value loss using the TD(gae_lambda) target (SB3's, with its clip_range_vf)
                     value_loss = self._value_loss(values, rollout_data, clip_range_vf)
@@ -575,7 +582,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.logger.record("train/value_loss", np.mean(th.stack(value_losses).tolist()))
         self.logger.record("train/approx_kl", np.mean(th.stack(approx_kl_divs).cpu().numpy()))
         self.logger.record("train/clip_fraction", np.mean(th.stack(clip_fractions).tolist()))
-        self._record_partition(partitions, policy.sample_kl_coef is not None)
+        self._record_partition(partition_samples, clip_fraction_range)
         self.logger.record("train/loss", loss.item())
         self.logger.record("train/explained_variance", explained_var)
         if hasattr(self.policy, "log_std"):
@@ -584,14 +591,31 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self._end_update(clip_range, clip_range_vf, kl_coef, old_distribution)
 
-    def _record_partition(self, partitions: list[th.Tensor], per_sample_coef: bool) -> None:
+    def _record_partition(self, samples: list[tuple[th.Tensor, th.Tensor, th.Tensor | None, Mean]], clip_range: float) -> None:
         """
         Log the update's partition of the samples with respect to ε (its own, else
         :data:`~sb3_ppo_variants.objectives.DIAGNOSTIC_CLIP_RANGE`): the fractions in band, killed and passed
         (:func:`~sb3_ppo_variants.objectives.partition`), averaged over minibatches as SB3 averages
         ``train/clip_fraction``, and for a per-sample penalty the mean abs(β_t) over the killed samples.
+
+        :param samples: per minibatch, its r_t(θ) (detached), Â_t, β_t of a per-sample penalty (or None) and the
+            family's average over it
+        :param clip_range: ε
         """
-        in_band, cut, passed, weighted = th.stack(partitions).sum(dim=0).div(len(partitions)).tolist()
+        ratios, advantages, coefs, means = zip(*samples, strict=True)
+        per_sample_coef = coefs[0] is not None
+        if all(mean is th.mean for mean in means) and len({len(ratio) for ratio in ratios}) == 1:
+            # minibatches of one size averaged by th.mean: all of them in one batched computation, a row each
+            fractions = partition(
+                th.stack(ratios),
+                th.stack(advantages),
+                clip_range,
+                _mean_of_each_row,
+                th.stack(coefs) if per_sample_coef else None,
+            )
+        else:  # a truncated last minibatch, or a family's own average (RecurrentPPO's over real steps)
+            fractions = th.stack([partition(r, a, clip_range, m, c) for r, a, c, m in samples])
+        in_band, cut, passed, weighted = fractions.mean(dim=0).tolist()
         self.logger.record("train/frac_in_band", in_band)
         self.logger.record("train/frac_killed", cut)
         self.logger.record("train/frac_passed", passed)

@@ -20,6 +20,8 @@ from sb3_ppo_variants import (
     PPOSoftClip,
     RecurrentPPOClip,
     RecurrentPPOPerSampleKL,
+    RecurrentPPOSoftClip,
+    SurrogatePPO,
 )
 from sb3_ppo_variants.objectives import (
     Clipping,
@@ -151,6 +153,57 @@ def test_partition_by_hand() -> None:
     edge = th.tensor([1.2], requires_grad=True)
     surrogate_loss(edge, th.tensor([1.0]), 0.2).backward()
     assert edge.grad is not None and edge.grad.item() != 0 and not killed(edge.detach(), th.tensor([1.0]), 0.2).item()
+
+
+def test_partition_of_stacked_minibatches_is_each_minibatchs() -> None:
+    # the loop computes an update's partitions in one go, a row per minibatch: each row is that minibatch's partition
+    generator = th.Generator().manual_seed(0)
+    ratio = th.exp(0.3 * th.randn(5, 64, generator=generator))
+    advantages = th.randn(5, 64, generator=generator)
+    advantages[0, :7] = 0.0  # outside the band with Â_t = 0: in none of the three
+    coef = PerSampleKLPenalty().sample_kl_coef(ratio, advantages, 0.2, None)
+    rows = partition(ratio, advantages, 0.2, lambda values: values.mean(dim=-1), coef)
+    assert rows.shape == (5, 4)
+    for row, r, a, c in zip(rows, ratio, advantages, coef, strict=True):
+        th.testing.assert_close(row, partition(r, a, 0.2, th.mean, c))
+
+
+@pytest.mark.parametrize(
+    ("cls", "kwargs", "minibatches"),
+    [
+        (PPOSoftClip, dict(n_steps=64, batch_size=32), 6),  # minibatches of one size: the batched computation
+        (PPOSoftClip, dict(n_steps=64, batch_size=48), 6),  # a truncated last minibatch: one minibatch at a time
+        (RecurrentPPOSoftClip, dict(n_steps=64, batch_size=32), None),  # RecurrentPPO's average over the real steps
+    ],
+    ids=["batched", "truncated", "recurrent"],
+)
+def test_the_logged_partition_is_the_mean_of_the_minibatches_partitions(
+    cls: Any, kwargs: dict[str, Any], minibatches: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stable_baselines3.common.logger import configure
+
+    captured: list[tuple[list[Any], float]] = []
+    record = SurrogatePPO._record_partition
+
+    def recording(self: Any, samples: list[Any], clip_range: float) -> None:
+        captured.append((list(samples), clip_range))
+        record(self, samples, clip_range)
+
+    monkeypatch.setattr(SurrogatePPO, "_record_partition", recording)
+    policy = "MlpLstmPolicy" if cls is RecurrentPPOSoftClip else "MlpPolicy"
+    # a narrow band and large steps, so that some samples are killed
+    model = cls(policy, "Pendulum-v1", n_epochs=3, clip_range=0.02, learning_rate=3e-3, seed=0, device="cpu", **kwargs)
+    model.set_logger(configure(None, ["csv"]))
+    model.learn(64)  # one rollout, one update
+    ((samples, clip_range),) = captured
+    assert len(samples) == minibatches if minibatches is not None else len(samples) >= 2
+    # the definition: each minibatch's partition under the family's average, averaged over the minibatches
+    in_band, cut, passed, weighted = th.stack([partition(r, a, clip_range, m, c) for r, a, c, m in samples]).mean(0).tolist()
+    values = model.logger.name_to_value
+    assert values["train/frac_in_band"] == pytest.approx(in_band, abs=1e-6)
+    assert values["train/frac_killed"] == pytest.approx(cut, abs=1e-6) and cut > 0
+    assert values["train/frac_passed"] == pytest.approx(passed, abs=1e-6)
+    assert values["train/kl_coef_killed"] == pytest.approx(weighted / cut, rel=1e-5)
 
 
 @pytest.mark.parametrize("variant", [v for v in REGISTRY if v.family.key == "ppo"], ids=lambda v: v.key)

@@ -163,15 +163,18 @@ def partition(
     != 0), and the mean of abs(β_t)·[killed] (0 without per-sample coefficients). Samples outside the band with Â_t = 0
     are in none of the three.
 
+    The tensors may also hold several minibatches of one size, one per row, with a ``mean`` over the last dimension:
+    the loop computes an update's partitions so, in one go.
+
     :param sample_kl_coef: β_t of a per-sample penalty, or None
-    :return: a (4,) tensor, on the samples' device (the loop reads an update's once, at its end)
+    :return: a (4,) tensor (one (4,) row per minibatch for stacked minibatches), on the samples' device
     """
     with th.no_grad():
         outside = th.abs(ratio - 1) > clip_range
         cut = killed(ratio, advantages, clip_range)
         passed = outside & ~cut & (advantages != 0)
         weighted = th.zeros_like(ratio) if sample_kl_coef is None else sample_kl_coef.abs() * cut
-        return th.stack([mean((~outside).float()), mean(cut.float()), mean(passed.float()), mean(weighted)])
+        return th.stack([mean((~outside).float()), mean(cut.float()), mean(passed.float()), mean(weighted)], dim=-1)
 
 
 def per_sample_penalty_loss(
