@@ -384,6 +384,10 @@ class SurrogatePPO(OnPolicyAlgorithm):
         """
         if not self._lean_path or not is_sb3_buffer(rollout_buffer) or fast_collect.collection_reason(self.policy) is not None:
             return super().collect_rollouts(env, callback, rollout_buffer, n_rollout_steps)
+        # the lean collection checks each observation itself, and calls the user's callback without the checking
+        # callback's per-step cost
+        if isinstance(callback, WithObservationChecks):
+            callback = callback.user_callback
         with no_distribution_checks():
             return fast_collect.collect_rollouts(self, self._fast_evaluator(), env, callback, rollout_buffer, n_rollout_steps)
 
@@ -423,7 +427,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
         super()._update_learning_rate(optimizers)
 
     def _init_callback(self, callback: MaybeCallback, progress_bar: bool = False) -> BaseCallback:
-        # Every observation the collection sees is checked before the policy acts on it (FiniteObservations).
+        # Every observation the collection sees is checked before the policy acts on it (FiniteObservations in SB3's
+        # collection; the lean collection checks them itself).
         checks = WithObservationChecks(super()._init_callback(callback, progress_bar))
         checks.init_callback(self)
         return checks

@@ -59,5 +59,10 @@ class WithObservationChecks(CallbackList):
     def __init__(self, callback: BaseCallback):
         super().__init__([callback, FiniteObservations()])
 
+    @property
+    def user_callback(self) -> BaseCallback:
+        """The user's callback, without the checks (for a collection that checks the observations itself)."""
+        return self.callbacks[0]
+
     def _init_callback(self) -> None:
         self.callbacks[-1].init_callback(self.model)

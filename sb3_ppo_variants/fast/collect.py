@@ -34,6 +34,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from stable_baselines3.common.vec_env.util import dict_to_obs
 
 from sb3_ppo_variants.fast.evaluator import PolicyEvaluator
+from sb3_ppo_variants.observations import check_observations
 
 if TYPE_CHECKING:
     from sb3_ppo_variants.base import SurrogatePPO
@@ -87,6 +88,8 @@ def collect_rollouts(
         policy.reset_noise(env.num_envs)
 
     callback.on_rollout_start()
+    # every observation is checked before the policy acts on it (what FiniteObservations does in SB3's collection)
+    check_observations(model._last_obs, model.num_timesteps)
 
     while n_steps < n_rollout_steps:
         if model.use_sde and model.sde_sample_freq > 0 and n_steps % model.sde_sample_freq == 0:
@@ -108,6 +111,7 @@ def collect_rollouts(
         new_obs, rewards, dones, infos = step(env, clipped_actions)
 
         model.num_timesteps += env.num_envs
+        check_observations(new_obs, model.num_timesteps)
 
         callback.update_locals(locals())
         if not callback.on_step():
