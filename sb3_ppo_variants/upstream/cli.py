@@ -297,7 +297,7 @@ def _summarise(results: list[RunResult], versions: dict[str, str], json_path: Pa
             print(f"{stock_result.run.label}: pytest failed to run (exit {stock_result.returncode}), see {stock_result.log}")
             failed = True
         ran = [test for test, outcome in stock_result.outcomes.items() if outcome != "collection error"]
-        print(f"{stock_result.run.label:<34}{len(ran):>6}{len(stock_passed):>8}")
+        print(f"{stock_result.run.label:<{width}}{len(ran):>6}{len(stock_passed):>8}")
         comparisons = [
             compare(stock_result, result)
             for result in results
