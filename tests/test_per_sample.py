@@ -174,8 +174,9 @@ def test_partition_of_stacked_minibatches_is_each_minibatchs() -> None:
         (PPOSoftClip, dict(n_steps=64, batch_size=32), 6),  # minibatches of one size: the batched computation
         (PPOSoftClip, dict(n_steps=64, batch_size=48), 6),  # a truncated last minibatch: one minibatch at a time
         (RecurrentPPOSoftClip, dict(n_steps=64, batch_size=32), None),  # RecurrentPPO's average over the real steps
+        (PPOSoftClip, dict(n_steps=64, batch_size=32, fast=True), 6),  # closed-form gradients: the tensors kept intact
     ],
-    ids=["batched", "truncated", "recurrent"],
+    ids=["batched", "truncated", "recurrent", "fast"],
 )
 def test_the_logged_partition_is_the_mean_of_the_minibatches_partitions(
     cls: Any, kwargs: dict[str, Any], minibatches: int | None, monkeypatch: pytest.MonkeyPatch
