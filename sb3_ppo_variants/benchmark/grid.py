@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import yaml
 
 from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.comparators import env_overrides
-from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID
+from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID, register_envs
 from sb3_ppo_variants.paper_code import OBSERVATION_NORMALIZATION, paper_code_kwargs
 from sb3_ppo_variants.registry import VARIANTS
 
@@ -164,6 +165,23 @@ class RunSpec:
         return f"{self.setting}|{self.env}|{self.seed}|{self.timesteps}|{self.config_hash}"
 
 
+def check_env_id(env_id: str) -> None:
+    """
+    Refuse an environment id that gymnasium does not know (this package's own envs registered first), before any run
+    starts: a typo would otherwise fail each of its runs when its turn came, possibly hours into a grid. An id of
+    the form ``module:EnvId`` names a module to import first, which only ``gym.make`` does; it is left to the run.
+
+    :raises ValueError: naming the id, with gymnasium's own message (its suggestions included)
+    """
+    if ":" in env_id:
+        return
+    register_envs()
+    try:
+        gym.spec(env_id)
+    except gym.error.Error as error:
+        raise ValueError(f"unknown environment {env_id!r}: {error}") from None
+
+
 @dataclass
 class Grid:
     """
@@ -187,6 +205,8 @@ class Grid:
         names = [s.name for s in self.settings]
         if len(set(names)) != len(names):
             raise ValueError(f"setting names must be unique, got {names}")
+        for env in self.envs:
+            check_env_id(env)
 
     def runs(self) -> list[RunSpec]:
         """Every run, seed-major so that a partial grid covers all settings and envs early."""

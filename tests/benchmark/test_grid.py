@@ -4,7 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from sb3_ppo_variants.benchmark.__main__ import main
 from sb3_ppo_variants.benchmark.grid import TABLE1_ENVS, Grid, Setting, load_grid, preset, select
+from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID
 
 
 def test_table1_preset_is_the_papers_grid_plus_stock_ppo() -> None:
@@ -65,6 +67,24 @@ def test_run_key_changes_with_the_configuration() -> None:
 def test_bad_settings(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         Setting(**kwargs)
+
+
+def test_an_unknown_environment_is_refused_before_any_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(ValueError, match=r"unknown environment 'Hoper-v5': Environment `Hoper` doesn't exist\. Did you mean"):
+        select(preset("quick"), envs=["CartPole-v1", "Hoper-v5"])
+    with pytest.raises(ValueError, match="unknown environment 'HalfCheetah-v9'"):
+        Grid([Setting("clip_0.2", "ppo_clip")], ["HalfCheetah-v9"], [0], 1000)
+    path = tmp_path / "typo.yml"
+    path.write_text("settings: [clip_0.2]\nenvs: [CartPol-v1]\nseeds: [0]\ntimesteps: 1000\n")
+    with pytest.raises(ValueError, match="unknown environment 'CartPol-v1'"):
+        load_grid(path)
+    # the command line says so before it creates anything
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit):
+        main(["run", "--preset", "quick", "--envs", "Hoper-v5", "--out", str(out)])
+    assert "unknown environment 'Hoper-v5'" in capsys.readouterr().err and not out.exists()
+    # this package's own envs, and ids that name a module to import first (left to gym.make), are accepted
+    assert Grid([Setting("clip_0.2", "ppo_clip")], [MASKED_ENV_ID, NO_VELOCITY_ENV_ID, "my_package:MyEnv-v0"], [0], 1).envs
 
 
 def test_bad_grid_file(tmp_path: Path) -> None:
