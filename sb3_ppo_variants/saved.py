@@ -138,7 +138,8 @@ def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> N
     clip_range = values.get("clip_range")
     if clip_range is not None:
         check_float_or_schedule("clip_range", clip_range, allow_inf=True)
-        cls.objective.check_clip_range(cls.__name__, clip_range)
+    # None too: an objective built on ε refuses it (PPOClip.load(path, clip_range=None) would train without clipping)
+    cls.objective.check_clip_range(cls.__name__, clip_range)
     for name, knob in cls.objective.knobs.items():
         if name in values:
             knob.check(name, values[name])

@@ -41,6 +41,14 @@ def test_load_checks_its_keyword_arguments_as_the_constructor(files: dict[str, P
         cls.load(saved, **kwargs)
 
 
+def test_load_refuses_to_turn_clipping_off(files: dict[str, Path]) -> None:
+    # PPOClip.load(..., clip_range=None) would build PPOClip without clipping: the no-clip row under PPOClip's name
+    with pytest.raises(ValueError, match="`clip_range` of PPOClip must be a number > 0 or a schedule; for no clipping use"):
+        PPOClip.load(files["PPOClip"], clip_range=None)
+    # the objectives whose ε is optional take None, as their constructors do
+    assert PPOFixedKL.load(files["PPOFixedKL"], clip_range=None).clip_range is None
+
+
 def test_files_of_the_same_objective_load(files: dict[str, Path]) -> None:
     assert PPOClip.load(files["ppo"]).clip_range(1) == 0.2  # stock PPO is PPO-Clip
     assert PPOClip.load(files["PPOClip"]).clip_range(1) == 0.2
