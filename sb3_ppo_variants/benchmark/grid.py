@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -10,12 +11,16 @@ from typing import Any
 
 import gymnasium as gym
 import yaml
+from stable_baselines3.common.vec_env import VecNormalize
 
+from sb3_ppo_variants.base import SurrogatePPO
 from sb3_ppo_variants.benchmark import ALGORITHMS
 from sb3_ppo_variants.benchmark.comparators import env_overrides
 from sb3_ppo_variants.envs import MASKED_ENV_ID, NO_VELOCITY_ENV_ID, register_envs
 from sb3_ppo_variants.paper_code import OBSERVATION_NORMALIZATION, paper_code_kwargs
 from sb3_ppo_variants.registry import VARIANTS
+from sb3_ppo_variants.saved import check_loaded_arguments, constructor_defaults
+from sb3_ppo_variants.schedules import from_strings
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,37 @@ def check_env_id(env_id: str) -> None:
         raise ValueError(f"unknown environment {env_id!r}: {error}") from None
 
 
+def check_run_arguments(name: str, algo: str, kwargs: dict[str, Any], normalize: dict[str, Any] | None) -> None:
+    """
+    Refuse a setting's run arguments that its algorithm would refuse, before any run starts (a typo in a grid would
+    otherwise fail each of the setting's runs when its turn came): every constructor argument must be one the
+    algorithm takes, and for this package's classes its value must pass the constructor's checks of the optimisation's
+    arguments and the objective's knobs (those that need no environment); ``VecNormalize``'s arguments must be its.
+
+    :param name: the setting's name, for the message
+    :param algo: its algorithm's key
+    :param kwargs: its constructor arguments on one environment (:meth:`Setting.run_arguments`)
+    :param normalize: its ``VecNormalize`` arguments, or None
+    :raises ValueError: or TypeError, naming the setting and the argument
+    """
+    cls = ALGORITHMS[algo]
+    for what, function, given in (
+        (f"{cls.__name__}", cls, kwargs),
+        ("VecNormalize", VecNormalize, normalize or {}),
+    ):
+        accepted = set(constructor_defaults(function)) if isinstance(function, type) else set()
+        unknown = sorted(set(given) - accepted)
+        if unknown:
+            close = {arg: difflib.get_close_matches(arg, accepted, n=1) for arg in unknown}
+            hints = "".join(f" ({arg!r}: did you mean {close[arg][0]!r}?)" for arg in unknown if close[arg])
+            raise TypeError(f"setting {name!r}: {what} takes no argument {', '.join(map(repr, unknown))}{hints}")
+    if issubclass(cls, SurrogatePPO):
+        try:
+            check_loaded_arguments(cls, from_strings(kwargs))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"setting {name!r}: {error}") from None
+
+
 @dataclass
 class Grid:
     """
@@ -207,6 +243,10 @@ class Grid:
             raise ValueError(f"setting names must be unique, got {names}")
         for env in self.envs:
             check_env_id(env)
+        for setting in self.settings:
+            for env in self.envs:
+                kwargs, normalize, _ = setting.run_arguments(env, self.hyperparams, self.n_envs)
+                check_run_arguments(setting.name, setting.algo, kwargs, normalize)
 
     def runs(self) -> list[RunSpec]:
         """Every run, seed-major so that a partial grid covers all settings and envs early."""

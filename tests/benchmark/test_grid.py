@@ -87,6 +87,42 @@ def test_an_unknown_environment_is_refused_before_any_run(tmp_path: Path, capsys
     assert Grid([Setting("clip_0.2", "ppo_clip")], [MASKED_ENV_ID, NO_VELOCITY_ENV_ID, "my_package:MyEnv-v0"], [0], 1).envs
 
 
+@pytest.mark.parametrize(
+    ("setting", "error", "message"),
+    [
+        (
+            Setting("kl", "ppo_adaptive_kl", {"kl_targt": 0.01}),
+            TypeError,
+            r"setting 'kl': PPOAdaptiveKL takes no argument 'kl_targt' \('kl_targt': did you mean 'kl_target'\?\)",
+        ),
+        (Setting("kl", "ppo_fixed_kl", {"kl_coef": -1.0}), ValueError, r"setting 'kl': `kl_coef` must be in \[0.0, inf\)"),
+        (Setting("clip", "ppo_clip", {"clip_range": None}), ValueError, "setting 'clip': .*for no clipping use PPONoClip"),
+        (Setting("clip", "ppo_clip", {"n_epochs": 0}), ValueError, "setting 'clip': .*n_epochs"),
+        (Setting("clip", "ppo_clip", {"learning_rate": "lin_x"}), ValueError, "learning_rate"),
+        (Setting("ppo", "ppo", {"clip_rnage": 0.2}), TypeError, r"setting 'ppo': PPO takes no argument 'clip_rnage'"),
+        (
+            Setting("clip", "ppo_clip", normalize={"norm_obs": True, "clip_ob": 5.0}),
+            TypeError,
+            r"setting 'clip': VecNormalize takes no argument 'clip_ob' \('clip_ob': did you mean 'clip_obs'\?\)",
+        ),
+    ],
+    ids=["name", "knob", "clip_range", "hyperparameter", "schedule", "stock", "normalize"],
+)
+def test_a_setting_its_algorithm_would_refuse_is_refused_with_the_grid(setting: Setting, error: type, message: str) -> None:
+    with pytest.raises(error, match=message):
+        Grid([setting], ["CartPole-v1"], [0], 1000)
+
+
+def test_a_grid_yml_with_a_bad_argument_is_refused_before_anything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "typo.yml"
+    settings = "settings:\n  kl: {algo: ppo_adaptive_kl, kwargs: {kl_target: 0.0}}\n"
+    path.write_text(settings + "envs: [CartPole-v1]\nseeds: [0]\ntimesteps: 1000\n")
+    out = tmp_path / "out"
+    with pytest.raises(SystemExit):
+        main(["run", "--grid", str(path), "--out", str(out)])
+    assert "setting 'kl': `kl_target` must be in (0.0, inf), got 0.0" in capsys.readouterr().err and not out.exists()
+
+
 def test_bad_grid_file(tmp_path: Path) -> None:
     path = tmp_path / "bad.yml"
     path.write_text("settings: [clip_0.2]\nenvs: [CartPole-v1]\n")
