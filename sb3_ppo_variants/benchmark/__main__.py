@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             make_report(args.folder, args.timesteps, args.run_command, args.baseline)
             print(f"wrote {args.folder}/report.md")
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, TypeError, FileNotFoundError) as error:
         parser.error(str(error))
 
 

@@ -115,12 +115,16 @@ def test_a_setting_its_algorithm_would_refuse_is_refused_with_the_grid(setting: 
 
 def test_a_grid_yml_with_a_bad_argument_is_refused_before_anything(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "typo.yml"
-    settings = "settings:\n  kl: {algo: ppo_adaptive_kl, kwargs: {kl_target: 0.0}}\n"
-    path.write_text(settings + "envs: [CartPole-v1]\nseeds: [0]\ntimesteps: 1000\n")
     out = tmp_path / "out"
-    with pytest.raises(SystemExit):
-        main(["run", "--grid", str(path), "--out", str(out)])
-    assert "setting 'kl': `kl_target` must be in (0.0, inf), got 0.0" in capsys.readouterr().err and not out.exists()
+    for kwargs, message in [
+        ("{kl_target: 0.0}", "setting 'kl': `kl_target` must be in (0.0, inf), got 0.0"),
+        ("{kl_targt: 0.01}", "setting 'kl': PPOAdaptiveKL takes no argument 'kl_targt'"),
+    ]:
+        settings = f"settings:\n  kl: {{algo: ppo_adaptive_kl, kwargs: {kwargs}}}\n"
+        path.write_text(settings + "envs: [CartPole-v1]\nseeds: [0]\ntimesteps: 1000\n")
+        with pytest.raises(SystemExit):
+            main(["run", "--grid", str(path), "--out", str(out)])
+        assert message in capsys.readouterr().err and not out.exists()
 
 
 def test_bad_grid_file(tmp_path: Path) -> None:
