@@ -201,16 +201,13 @@ def check_run_arguments(name: str, algo: str, kwargs: dict[str, Any], normalize:
     :raises ValueError: or TypeError, naming the setting and the argument
     """
     cls = ALGORITHMS[algo]
-    for what, function, given in (
-        (f"{cls.__name__}", cls, kwargs),
-        ("VecNormalize", VecNormalize, normalize or {}),
-    ):
-        accepted = set(constructor_defaults(function)) if isinstance(function, type) else set()
+    for taker, given in ((cls, kwargs), (VecNormalize, normalize or {})):
+        accepted = set(constructor_defaults(taker))
         unknown = sorted(set(given) - accepted)
         if unknown:
             close = {arg: difflib.get_close_matches(arg, accepted, n=1) for arg in unknown}
             hints = "".join(f" ({arg!r}: did you mean {close[arg][0]!r}?)" for arg in unknown if close[arg])
-            raise TypeError(f"setting {name!r}: {what} takes no argument {', '.join(map(repr, unknown))}{hints}")
+            raise TypeError(f"setting {name!r}: {taker.__name__} takes no argument {', '.join(map(repr, unknown))}{hints}")
     if issubclass(cls, SurrogatePPO):
         try:
             check_loaded_arguments(cls, from_strings(kwargs))
