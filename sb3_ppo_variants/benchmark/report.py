@@ -152,34 +152,83 @@ def identical_runs(runs: list[RunResult], a: str, b: str) -> tuple[int, int]:
     return len(pairs), same
 
 
-def ordering_verdict(aggregates: list[Aggregate], runs: list[RunResult]) -> list[str]:
-    """Whether the paper's ordering holds: clip >= adaptive KL >= fixed KL >> no clip, and no clip < 0."""
+#: the paper's best setting (Table 1: clipping with ε = 0.2, 0.82) and the task where no clipping does worse than a
+#: random policy (its text, Section 6.1)
+PAPER_BEST_SETTING = "clip_0.2"
+NO_CLIP_BELOW_RANDOM_TASK = "HalfCheetah"
+
+
+def _strength(hi: Aggregate, lo: Aggregate, holds: bool) -> str:
+    """How firmly ``hi.mean >= lo.mean`` (or its reverse, when not ``holds``) stands, from the two CIs."""
+    if hi.mean_ci is None or lo.mean_ci is None:
+        return "(one seed per environment: no confidence interval, so no claim of significance)"
+    if (hi.mean_ci[0] > lo.mean_ci[1]) if holds else (lo.mean_ci[0] > hi.mean_ci[1]):
+        return "with non-overlapping 95% CIs"
+    return "but the 95% CIs overlap"
+
+
+def _verdict(holds: bool, strength: str) -> str:
+    return f"**holds** {strength}." if holds else f"**does not hold** (reversed, {strength.strip('()')})."
+
+
+def ordering_verdict(
+    aggregates: list[Aggregate],
+    runs: list[RunResult],
+    raw: dict[str, dict[str, list[float]]] | None = None,
+    random: dict[str, float] | None = None,
+) -> list[str]:
+    """
+    Whether the paper's claims hold: clipping with ε = 0.2 is the best setting; clip >= adaptive KL >= fixed KL >> no
+    clip (each family by its best setting); no clip < 0 on average; and no clip below the random policy on HalfCheetah.
+
+    :param aggregates: the normalised scores' aggregates, best first
+    :param runs: the report's runs (for each setting's algorithm)
+    :param raw: per env and setting, the runs' raw scores (for the HalfCheetah claim)
+    :param random: per env, the random policy's score
+    """
     algo_of = {r.setting: r.algo for r in runs}
+    lines = []
+    table1 = [agg for agg in aggregates if agg.paper is not None]  # Table 1's settings (and their fast rows)
+    named = [agg for agg in table1 if (known := known_setting(agg.setting)) and known.name == PAPER_BEST_SETTING]
+    if named and len(table1) > 1:
+        clip = named[0]
+        holds = table1[0] is clip
+        other = table1[1] if holds else table1[0]
+        lines.append(
+            f"- clipping with ε = 0.2 is the best setting (the paper's 0.82): {clip.setting} {clip.mean:.2f}, "
+            f"{'next' if holds else 'best'} {other.setting} {other.mean:.2f}: "
+            + _verdict(holds, _strength(clip, other, True) if holds else _strength(other, clip, True))
+        )
     best: dict[str, Aggregate] = {}
     for agg in aggregates:  # sorted by mean, so the first of a family is its best setting
         family = algo_of.get(agg.setting)
         if family in FAMILIES and family not in best:
             best[family] = agg
-    lines = []
     order = [f for f in FAMILIES if f in best]
     for upper, lower in itertools.pairwise(order):
         hi, lo = best[upper], best[lower]
         holds = hi.mean >= lo.mean
-        if hi.mean_ci is None or lo.mean_ci is None:
-            strength = "(one seed per environment: no confidence interval, so no claim of significance)"
-        elif (hi.mean_ci[0] > lo.mean_ci[1]) if holds else (lo.mean_ci[0] > hi.mean_ci[1]):
-            strength = "with non-overlapping 95% CIs"
-        else:
-            strength = "but the 95% CIs overlap"
         relation = "≫" if lower == NO_CLIP_ALGO else "≥"
         lines.append(
             f"- {FAMILIES[upper]} ({hi.setting}, {hi.mean:.2f}) {relation} {FAMILIES[lower]} ({lo.setting}, {lo.mean:.2f}): "
-            + (f"**holds** {strength}." if holds else f"**does not hold** (reversed, {strength.strip('()')}).")
+            + _verdict(holds, _strength(hi, lo, holds))
         )
     if NO_CLIP_ALGO in best:
         nc = best[NO_CLIP_ALGO]
         verdict = "**holds**" if nc.mean < 0 else "**does not hold**"
         lines.append(f"- no clipping scores below the random policy (< 0): {verdict} ({nc.mean:.2f}, CI {_ci(nc.mean_ci)}).")
+    task = next((env for env in sorted(raw or {}) if env.startswith(NO_CLIP_BELOW_RANDOM_TASK)), None)
+    if raw is not None and random is not None and task is not None:
+        for setting, scores in sorted(raw[task].items()):
+            if algo_of.get(setting) != NO_CLIP_ALGO or not scores:
+                continue
+            mean = sum(scores) / len(scores)
+            below = sum(score < random[task] for score in scores)
+            lines.append(
+                f"- no clipping scores below the random policy on {task}: "
+                f"{'**holds**' if mean < random[task] else '**does not hold**'} ({setting} {mean:.1f} against the "
+                f"random policy's {random[task]:.1f}; below it in {below} of {len(scores)} seeds)."
+            )
     return lines or ["- not enough Table 1 families in these results to compare."]
 
 
@@ -457,7 +506,7 @@ def _markdown(
     for setting, envs_missing in incomplete.items():
         out.append(f"\n{setting} is left out of the aggregate until it has run on {', '.join(envs_missing)}.")
     out += ["", "![aggregate](aggregate.png)", "", "## Does the paper's ordering hold?", ""]
-    out += ordering_verdict(aggregates, runs)
+    out += ordering_verdict(aggregates, runs, raw, random)
     for stock, clip, stock_name, clip_name in PARITY_PAIRS:
         n_pairs, n_same = identical_runs(runs, stock, clip)
         if not n_pairs:

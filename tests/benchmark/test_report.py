@@ -52,6 +52,40 @@ def test_ordering_verdict() -> None:
     assert "below the random policy" in lines[2] and "**holds**" in lines[2]
 
 
+def test_the_papers_best_setting_and_halfcheetah_claims() -> None:
+    def agg(setting: str, mean: float, lo: float, hi: float, paper: float | None) -> Aggregate:
+        return Aggregate(setting, 21, mean, (lo, hi), mean, (lo, hi), paper)
+
+    algos = {"clip_0.2_fast": "ppo_clip", "fixed_kl_1_fast": "ppo_fixed_kl", "no_clip_fast": "ppo_no_clip", "sb3_ppo": "ppo"}
+    runs = []
+    for setting, algo in algos.items():
+        run = _run([1.0])
+        run.setting, run.algo = setting, algo
+        runs.append(run)
+    no_clip = agg("no_clip_fast", -0.1, -0.3, 0.1, -0.39)
+    # stock PPO (no paper score) is not one of Table 1's settings: clip 0.2 is the best of those
+    first = [
+        agg("sb3_ppo", 0.9, 0.8, 1.0, None),
+        agg("clip_0.2_fast", 0.8, 0.7, 0.9, 0.82),
+        agg("fixed_kl_1_fast", 0.5, 0.4, 0.6, 0.71),
+    ]
+    raw = {"HalfCheetah-v5": {"no_clip_fast": [-700.0, -100.0, -500.0], "clip_0.2_fast": [1500.0]}, "Hopper-v5": {}}
+    lines = ordering_verdict([*first, no_clip], runs, raw, {"HalfCheetah-v5": -286.5, "Hopper-v5": 18.0})
+    assert lines[0] == (
+        "- clipping with ε = 0.2 is the best setting (the paper's 0.82): clip_0.2_fast 0.80, next fixed_kl_1_fast 0.50: "
+        "**holds** with non-overlapping 95% CIs."
+    )
+    assert lines[-1] == (
+        "- no clipping scores below the random policy on HalfCheetah-v5: **holds** (no_clip_fast -433.3 against the "
+        "random policy's -286.5; below it in 2 of 3 seeds)."
+    )
+    reversed_ = [agg("fixed_kl_1_fast", 0.85, 0.75, 0.95, 0.71), agg("clip_0.2_fast", 0.8, 0.7, 0.9, 0.82), no_clip]
+    line = ordering_verdict(reversed_, runs)[0]
+    assert "best fixed_kl_1_fast 0.85: **does not hold** (reversed, but the 95% CIs overlap)." in line
+    # without the raw scores, or without a HalfCheetah task, there is no HalfCheetah claim
+    assert not any("HalfCheetah" in line for line in ordering_verdict(reversed_, runs))
+
+
 def test_episodes_round_trip_through_the_store(tmp_path: Path) -> None:
     from sb3_ppo_variants.benchmark.store import ResultsStore
 
