@@ -13,6 +13,7 @@ import csv
 import io
 import itertools
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,29 @@ def aggregate(normalized: dict[str, dict[str, list[float]]], seed: int = 0) -> l
             )
         )
     return sorted(result, key=lambda a: -a.mean)
+
+
+def envs_for_aggregate(normalized: dict[str, dict[str, list[float]]]) -> tuple[dict[str, dict[str, list[float]]], list[str]]:
+    """
+    The environments the average normalised score covers, and those it leaves out. :func:`aggregate` leaves out a
+    setting that misses an environment; in a grid in progress, whose settings reach an environment one after another,
+    that would drop most settings until the environment is done. So where keeping only the environments that every
+    setting has run on keeps at least as many runs, those are kept instead (and the others named).
+
+    :param normalized: env -> setting -> normalised scores
+    :return: the normalised scores of the kept environments, and the environments left out
+    """
+    envs = sorted(normalized)
+    settings = {s for by_setting in normalized.values() for s in by_setting}
+    common = [env for env in envs if settings <= set(normalized[env])]
+    complete = [s for s in settings if all(s in normalized[env] for env in envs)]
+
+    def runs(kept_envs: list[str], kept_settings: Iterable[str]) -> int:
+        return sum(len(normalized[env].get(s, [])) for env in kept_envs for s in kept_settings)
+
+    if common and common != envs and runs(common, settings) >= runs(envs, complete):
+        return {env: normalized[env] for env in common}, [env for env in envs if env not in common]
+    return normalized, []
 
 
 def incomplete_settings(normalized: dict[str, dict[str, list[float]]]) -> dict[str, list[str]]:
@@ -384,12 +408,18 @@ def make_report(
     # an env where no run beats the random policy has no normalisation: it is left out of it, its raw scores shown
     unbeaten = sorted(env for env, by in table_raw.items() if by and max(max(v) for v in by.values()) <= random[env])
     normalized = normalize({env: by for env, by in table_raw.items() if by and env not in unbeaten}, random)
-    aggregates = aggregate(normalized) if normalized else []
+    covered, partial = envs_for_aggregate(normalized)
+    aggregates = aggregate(covered) if covered else []
     notes = [
         f"{env}: no run beats the random policy ({random[env]:.3g}), so it has no normalised score and is left out of "
         "the average normalised score; its raw scores are below."
         for env in unbeaten
     ]
+    if partial:
+        notes.append(
+            f"{', '.join(partial)}: not every setting has run there yet, so the average normalised score covers "
+            f"{', '.join(covered)} only; the raw scores below include it."
+        )
     other_budgets = sorted({r.timesteps for r in all_runs} - {budget})
     if other_budgets:
         left_out = len(all_runs) - len(runs)
@@ -415,7 +445,7 @@ def make_report(
         "software_groups": [{"group": g.name, "runs": len(g.runs), "versions": g.versions} for g in groups],
     }
     atomic_write_json(folder / "aggregate.json", summary)
-    incomplete = incomplete_settings(normalized)
+    incomplete = incomplete_settings(covered)
     markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command, notes)
     extra = figure3_section(runs, raw) + klip_section(runs)
     if partition_plot(runs, store.updates(), folder / "klip_partition.png"):

@@ -86,6 +86,21 @@ def test_the_papers_best_setting_and_halfcheetah_claims() -> None:
     assert not any("HalfCheetah" in line for line in ordering_verdict(reversed_, runs))
 
 
+def test_the_aggregate_covers_the_envs_every_setting_has_while_a_grid_is_in_progress() -> None:
+    from sb3_ppo_variants.benchmark.report import envs_for_aggregate
+
+    # the grid reached C with one setting of three: keeping A and B keeps 6 runs, dropping x and y keeps 3
+    in_progress = {"A": {"x": [0.5], "y": [0.4], "z": [0.1]}, "B": {"x": [0.9], "y": [0.2], "z": [0.3]}, "C": {"z": [0.7]}}
+    covered, left_out = envs_for_aggregate(in_progress)
+    assert sorted(covered) == ["A", "B"] and left_out == ["C"]
+    # one odd setting on one env only: dropping it (9 runs) beats keeping A alone (4 runs)
+    odd = {env: {"x": [0.5], "y": [0.4], "z": [0.1]} for env in "ABC"}
+    odd["A"]["w"] = [1.0]
+    assert envs_for_aggregate(odd) == (odd, [])
+    complete = {env: {"x": [0.5]} for env in "AB"}
+    assert envs_for_aggregate(complete) == (complete, [])
+
+
 def test_episodes_round_trip_through_the_store(tmp_path: Path) -> None:
     from sb3_ppo_variants.benchmark.store import ResultsStore
 
