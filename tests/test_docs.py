@@ -38,3 +38,19 @@ def test_every_objective_page_is_in_the_toctree() -> None:
         assert f"modules/{objective.key}" in index
     for guide in (DOCS / "guide").iterdir():
         assert f"guide/{guide.stem}" in index, guide.name
+
+
+def test_the_grid_examples_of_the_docs_load(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.grid import load_grid
+
+    examples = [
+        block
+        for page in (DOCS / "guide").glob("*.md")
+        for block in re.findall(r"```ya?ml\n(.*?)```", page.read_text(), re.S)
+        if block.startswith("settings:")
+    ]
+    assert examples, "the benchmark guide shows a grid yml"
+    for i, example in enumerate(examples):
+        path = tmp_path / f"example_{i}.yml"
+        path.write_text(example)
+        assert load_grid(path).runs()
