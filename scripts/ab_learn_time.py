@@ -10,7 +10,6 @@ ratios A/B printed (below 1: this checkout is faster).
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 
 CHILD = """
 import sys, time
+sys.path.insert(0, sys.argv[5])  # before the working directory, which `python -c` puts first
 import torch as th
 th.set_num_threads(1)
 import sb3_ppo_variants
@@ -31,9 +31,8 @@ print(time.perf_counter() - start)
 
 
 def learn_time(checkout: Path, mode: str, steps: int, cls: str, env_id: str) -> float:
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
     command = [sys.executable, "-c", CHILD, mode, str(steps), cls, env_id, str(checkout.resolve())]
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     return float(out.stdout.strip().splitlines()[-1])
 
 
