@@ -67,10 +67,10 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
         per_step[("setting and env", setting, env)].append(seconds_per_step)
         per_step[("env", env)].append(seconds_per_step)
     for spec in status.remaining:
-        candidates = {"setting and env": ("setting and env", spec.setting, spec.env), "env": ("env", spec.env)}
-        for source in ESTIMATE_SOURCES:
-            if per_step.get(candidates[source]):
-                status.estimates[spec.key] = (statistics.median(per_step[candidates[source]]) * spec.timesteps, source)
+        # the keys of per_step, in the order of ESTIMATE_SOURCES; the first element of each is its source
+        for key in (("setting and env", spec.setting, spec.env), ("env", spec.env)):
+            if per_step.get(key):
+                status.estimates[spec.key] = (statistics.median(per_step[key]) * spec.timesteps, key[0])
                 break
     return status
 
@@ -92,10 +92,10 @@ def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: fl
     now = time.time() if now is None else now
     total, stored = len(status.runs), len(status.stored)
     lines = [f"{out}: {stored} of {total} runs stored ({100 * stored / max(total, 1):.0f}%), {total - stored} to run"]
-    for label, attribute in (("env", "env"), ("seed", "seed")):
+    for attribute in ("env", "seed"):
         done: Counter[object] = Counter(getattr(s, attribute) for s in status.runs if s.key in status.stored)
         all_: Counter[object] = Counter(getattr(s, attribute) for s in status.runs)
-        lines.append(f"  by {label}: " + ", ".join(f"{value} {done[value]}/{count}" for value, count in all_.items()))
+        lines.append(f"  by {attribute}: " + ", ".join(f"{value} {done[value]}/{count}" for value, count in all_.items()))
     by_key = {spec.key: spec for spec in status.runs}
     for key, (host, pid, at) in status.running.items():
         spec = by_key[key]
