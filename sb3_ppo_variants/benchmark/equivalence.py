@@ -165,9 +165,7 @@ def _markdown(result: dict[str, Any], runs: list[RunResult]) -> str:
     if result["command"]:
         lines += ["```", result["command"], "```", ""]
     if result["left_out"]:
-        left_out = ", ".join(
-            f"{env} ({n[0]} and {n[1]} runs)" for env, n in ((e, v["runs"]) for e, v in result["left_out"].items())
-        )
+        left_out = ", ".join(f"{env} ({v['runs'][0]} and {v['runs'][1]} runs)" for env, v in result["left_out"].items())
         lines += [f"Left out, with fewer than 2 runs of {a} or {b} so far: {left_out}.", ""]
     lines += [
         f"| env | statistic | n | {a} | {b} | difference [95% CI] | t | p | p (Holm) |",
