@@ -22,6 +22,7 @@ from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.evaluation import evaluate_policy
 
 from sb3_ppo_variants.benchmark import ALGORITHMS, PPO_FAMILY_ALGORITHMS
+from sb3_ppo_variants.pipes import run_command_line
 
 #: rl-zoo3's CartPole-v1 PPO settings, with a constant learning rate: they learn CartPole in ~50k steps.
 CARTPOLE_KWARGS: dict[str, Any] = dict(n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, learning_rate=1e-3)
@@ -74,4 +75,4 @@ def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_command_line(main)

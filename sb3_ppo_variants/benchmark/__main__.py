@@ -14,6 +14,7 @@ from sb3_ppo_variants.benchmark.grid import PRESETS, load_grid, preset, select
 from sb3_ppo_variants.benchmark.report import make_report
 from sb3_ppo_variants.benchmark.runner import run_grid
 from sb3_ppo_variants.benchmark.status import format_status, grid_status
+from sb3_ppo_variants.pipes import run_command_line
 
 
 def _add_grid_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,4 +107,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_command_line(main)

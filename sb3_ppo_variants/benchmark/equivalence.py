@@ -31,6 +31,7 @@ from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.benchmark.provenance import software_section
 from sb3_ppo_variants.benchmark.report import binned_curve, learning_curves, run_score
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+from sb3_ppo_variants.pipes import run_command_line
 
 ALPHA = 0.05
 CURVE_BINS = 50
@@ -208,4 +209,4 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    main()
+    run_command_line(main)

@@ -27,6 +27,7 @@ from stable_baselines3.common.env_util import make_vec_env
 
 from sb3_ppo_variants.benchmark import ALGORITHMS, PPO_FAMILY_ALGORITHMS
 from sb3_ppo_variants.benchmark.io import atomic_write_json
+from sb3_ppo_variants.pipes import run_command_line
 from sb3_ppo_variants.version import __version__
 
 #: Suffix of an algorithm's label on the opt-in fast path (``ppo_clip+fast``).
@@ -209,4 +210,4 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
 
 
 if __name__ == "__main__":
-    main()
+    run_command_line(main)
