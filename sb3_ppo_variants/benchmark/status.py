@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sb3_ppo_variants.benchmark.grid import Grid, RunSpec
 from sb3_ppo_variants.benchmark.store import ResultsStore
+from sb3_ppo_variants.benchmark.worker import monitor_folder
 
 #: where a remaining run's estimate came from, best first
 ESTIMATE_SOURCES = ("setting and env", "env")
@@ -35,6 +36,10 @@ class GridStatus:
     running: dict[str, tuple[str, int, float]]
     #: per remaining run key, its estimated wall time in seconds and the estimate's source (:data:`ESTIMATE_SOURCES`)
     estimates: dict[str, tuple[float, str]] = field(default_factory=dict)
+    #: per remaining run key, the Monitor log folder in rl-zoo3's layout that a run not stored yet has there: written in
+    #: place by a runner that predates ``.in_progress`` (its run in progress, or killed halfway), which rl-zoo3's plots
+    #: would read as a finished run
+    partial_logs: dict[str, Path] = field(default_factory=dict)
 
     @property
     def remaining(self) -> list[RunSpec]:
@@ -67,6 +72,8 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
         per_step[("setting and env", setting, env)].append(seconds_per_step)
         per_step[("env", env)].append(seconds_per_step)
     for spec in status.remaining:
+        if monitor_folder(out, spec).exists():
+            status.partial_logs[spec.key] = monitor_folder(out, spec)
         # the keys of per_step, in the order of ESTIMATE_SOURCES; the first element of each is its source
         for key in (("setting and env", spec.setting, spec.env), ("env", spec.env)):
             if per_step.get(key):
@@ -101,6 +108,13 @@ def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: fl
         spec = by_key[key]
         lines.append(
             f"  running now: {spec.setting} {spec.env} seed {spec.seed} (pid {pid} on {host}, {_hours(now - at)} so far)"
+        )
+    for key, folder in status.partial_logs.items():
+        spec = by_key[key]
+        lines.append(
+            f"  partial Monitor log of {spec.setting} {spec.env} seed {spec.seed}, not stored yet: {folder} (a run in "
+            "progress by an older runner, which wrote logs in place, or one killed before it was stored; rl-zoo3's plots "
+            "read it as a finished run)"
         )
     remaining = status.remaining
     if remaining:

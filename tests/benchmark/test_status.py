@@ -104,3 +104,25 @@ def test_the_command_reads_without_writing(tmp_path: Path, capsys: pytest.Captur
     out = capsys.readouterr().out
     assert "runs stored (0%)" in out and "by env: CartPole-v1" in out and "_fast" in out
     assert (tmp_path / ResultsStore.FILENAME).read_bytes() == before
+
+
+def test_names_the_partial_monitor_logs_of_runs_not_stored(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.worker import in_progress_folder, monitor_folder
+
+    grid = _grid()
+    specs = {(s.setting, s.env, s.seed): s for s in grid.runs()}
+    _store(tmp_path, grid, {("clip_0.2", "CartPole-v1", 0): 20.0})
+    # a stored run's log in place is a finished one; an unstored run's log in place came from an older runner (or a run
+    # killed before it was stored); an unstored run's log under .in_progress is hidden from rl-zoo3 and not named
+    for key, folder in [
+        (("clip_0.2", "CartPole-v1", 0), monitor_folder),
+        (("sb3_ppo", "CartPole-v1", 0), monitor_folder),
+        (("sb3_ppo", "Pendulum-v1", 1), in_progress_folder),
+    ]:
+        folder(tmp_path, specs[key]).mkdir(parents=True)
+    status = grid_status(grid, tmp_path)
+    partial = specs[("sb3_ppo", "CartPole-v1", 0)]
+    assert status.partial_logs == {partial.key: monitor_folder(tmp_path, partial)}
+    text = format_status(status, tmp_path)
+    assert f"partial Monitor log of sb3_ppo CartPole-v1 seed 0, not stored yet: {monitor_folder(tmp_path, partial)}" in text
+    assert text.count("partial Monitor log") == 1
