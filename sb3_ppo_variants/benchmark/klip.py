@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sb3_ppo_variants.benchmark.cells import mean_std_cell
+from sb3_ppo_variants.benchmark.cells import interval_cell, mean_std_cell, t_interval
 from sb3_ppo_variants.benchmark.io import atomic_save_figure
 from sb3_ppo_variants.benchmark.store import RunResult
 
@@ -101,33 +101,48 @@ def klip_section(runs: list[RunResult]) -> list[str]:
         "",
         "## KLip-PPO's comparison (the `klip` preset)",
         "",
-        "Their metric: mean return of the training episodes in the last 10% of timesteps, mean ± std over seeds (runs); "
-        "theirs: 5 seeds on the -v4 tasks, ours: the -v5 tasks. Rows: " + ", ".join(f"`{names[o]}`" for o in objectives) + ".",
+        "Their metric: mean return of the training episodes in the last 10% of timesteps, mean ± std over seeds (runs), "
+        "with the 95% confidence interval of the mean (Student's t over seeds); theirs: mean ± std over 5 seeds on the "
+        "-v4 tasks, ours: the -v5 tasks. Rows: " + ", ".join(f"`{names[o]}`" for o in objectives) + ".",
         "",
-        "| task | " + " | ".join(f"{o} (ours) | {o} (theirs)" for o in objectives) + " |",
-        "|---|" + "---|---|" * len(objectives),
+        "| task | objective | ours | 95% CI | theirs |",
+        "|---|---|---|---|---|",
     ]
     for task, by_objective in sorted(scores.items()):
-        cells = []
         for objective in objectives:
             values = by_objective.get(objective, [])
-            cells.append(mean_std_cell(values, digits=0))
             theirs = PAPER.get(task, {}).get(objective)
-            cells.append("" if theirs is None else f"{theirs[0]:.0f} ± {theirs[1]:.0f}")
-        out.append(f"| {task} | " + " | ".join(cells) + " |")
+            out.append(
+                f"| {task} | {objective} | {mean_std_cell(values, digits=0)} | {interval_cell(t_interval(values), digits=0)} "
+                f"| {'' if theirs is None else f'{theirs[0]:.0f} ± {theirs[1]:.0f}'} |"
+            )
     out += ["", "Their claim, on our runs (a scalar β far behind clipping where the policy must travel far):"]
     for task in HARD_TASKS:
         by_objective = scores.get(task, {})
         if "clip" not in by_objective:
             out.append(f"- {task}: no PPO-Clip runs yet.")
             continue
-        clip = statistics.mean(by_objective["clip"])
+        clip = by_objective["clip"]
         for objective in ("fixed_kl", "adaptive_kl"):
             if objective in by_objective:
-                value = statistics.mean(by_objective[objective])
-                verdict = "holds" if value < 0.5 * clip else "does not hold"
-                out.append(
-                    f"- {task}: {objective} {value:.0f} vs clip {clip:.0f} ({len(by_objective[objective])} and "
-                    f"{len(by_objective['clip'])} runs): **{verdict}** (criterion: below half of clip's mean)."
-                )
+                out.append(f"- {task}: " + _verdict(objective, by_objective[objective], clip))
     return out
+
+
+def _verdict(objective: str, scalar_beta: list[float], clip: list[float]) -> str:
+    """Whether a scalar-β objective's mean is below half of clipping's, and whether the CIs settle it."""
+    value, half_clip = statistics.mean(scalar_beta), 0.5 * statistics.mean(clip)
+    holds = value < half_clip
+    text = (
+        f"{objective} {value:.0f} vs clip {2 * half_clip:.0f} ({len(scalar_beta)} and {len(clip)} runs): "
+        f"**{'holds' if holds else 'does not hold'}** (criterion: below half of clip's mean)."
+    )
+    beta_ci, clip_ci = t_interval(scalar_beta), t_interval(clip)
+    if beta_ci is None or clip_ci is None:
+        return text + " Too few runs for confidence intervals."
+    # settled: the whole interval of the scalar-β mean lies on the verdict's side of half of clip's interval
+    settled = beta_ci[1] < 0.5 * clip_ci[0] if holds else beta_ci[0] >= 0.5 * clip_ci[1]
+    return text + (
+        f" The 95% CIs {'settle' if settled else 'do not settle'} it: {objective} {interval_cell(beta_ci, 0)}, half of "
+        f"clip {interval_cell((0.5 * clip_ci[0], 0.5 * clip_ci[1]), 0)}."
+    )

@@ -247,6 +247,21 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert last_tenth_return(store.runs()[0]) == pytest.approx(2000.0 * np.mean(np.arange(9100, 10_001, 100)) / 10_000)
     make_report(tmp_path)
     section = (tmp_path / "report.md").read_text().split("## KLip-PPO's comparison")[1]
-    assert "| Ant | 1910 ± 1 (2) | 2193 ± 361 | 96 ± 1 (2) | 16 ± 16 |" in section
+    # two seeds 1 apart: mean ± 12.71 (t, 1 dof) × 0.707 / sqrt(2)
+    assert "| Ant | clip | 1910 ± 1 (2) | [1904, 1917] | 2193 ± 361 |" in section
+    assert "| Ant | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
     assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
+    assert "The 95% CIs settle it: fixed_kl [90, 102], half of clip [952, 958]." in section
     assert "- Humanoid: no PPO-Clip runs yet." in section
+
+
+def test_klip_verdict_says_when_the_intervals_do_not_settle_it() -> None:
+    from sb3_ppo_variants.benchmark.klip import _verdict
+
+    # below half of clip's mean, but the scalar-β seeds spread over half of clip's interval
+    unsettled = _verdict("adaptive_kl", [100.0, 900.0, 500.0], [1000.0, 1100.0, 1200.0])
+    assert "**holds**" in unsettled and "The 95% CIs do not settle it" in unsettled
+    # above half, with tight seeds on both sides: settled the other way
+    settled = _verdict("fixed_kl", [900.0, 910.0, 920.0], [1000.0, 1010.0, 1020.0])
+    assert "**does not hold**" in settled and "The 95% CIs settle it" in settled
+    assert _verdict("fixed_kl", [100.0], [1000.0]).endswith("Too few runs for confidence intervals.")
