@@ -188,6 +188,18 @@ def test_comparators_stay_out_of_table_1s_normalisation_and_get_figure_3(tmp_pat
     assert scores["clip_0.2_fast", "Hopper-v5", "1"]["normalized_score"] == "1.0000"
 
 
+def test_reaches_paper_reads_the_interval_against_the_value_read_off_figure_3() -> None:
+    from sb3_ppo_variants.benchmark.figure3 import paper_value, reaches_paper
+
+    assert paper_value("Walker2d-v5") == "~3000-3460" and paper_value("Reacher-v5") == "~-7" and paper_value("Ant-v5") == ""
+    # Walker2d's reading is a range: an interval that overlaps it is consistent, one above its top exceeds it
+    assert "**consistent with it (the interval covers it)**" in reaches_paper("Walker2d-v5", [3400.0, 3500.0, 3600.0])
+    assert "**exceeds it**" in reaches_paper("Walker2d-v5", [3600.0, 3610.0, 3620.0])
+    assert "**falls short of it**" in reaches_paper("Reacher-v5", [-9.0, -9.1, -9.2])
+    assert reaches_paper("Hopper-v5", [2400.0]).endswith("too few runs for a confidence interval.")
+    assert reaches_paper("Ant-v5", [1.0, 2.0]) == "the paper has no value for this task."
+
+
 def test_paper_code_rows_are_compared_with_the_baseline_folder(tmp_path: Path) -> None:
     from sb3_ppo_variants.benchmark.report import make_report
 
@@ -197,7 +209,12 @@ def test_paper_code_rows_are_compared_with_the_baseline_folder(tmp_path: Path) -
     report = (tmp_path / "paper_code" / "report.md").read_text()
     section = report[report.index("## The paper's code-level settings") :]
     assert "| task | paper, PPO-Clip (Figure 3) | clip_0.2_paper_code_fast | SB3 defaults |" in section
-    assert "| HalfCheetah-v5 | ~1800 | 1500.5 ± 0.7 (2) | 1000.5 ± 0.7 (2) |" in section
+    # the two seeds score 1 apart: mean ± 12.71 (t, 1 dof) × 0.707 / sqrt(2)
+    assert "| HalfCheetah-v5 | ~1800 | 1500.5 ± 0.7 (2) [1494.1, 1506.9] | 1000.5 ± 0.7 (2) [994.1, 1006.9] |" in section
+    assert (
+        "- HalfCheetah-v5, `clip_0.2_paper_code_fast`: 1500.5 ± 0.7 (2), 95% CI [1494.1, 1506.9] vs the paper's ~1800: "
+        "**falls short of it**." in section
+    )
     with pytest.raises(ValueError, match="no results store"):
         make_report(tmp_path / "paper_code", baseline=tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()
