@@ -36,9 +36,9 @@ class GridStatus:
     running: dict[str, tuple[str, int, float]]
     #: per remaining run key, its estimated wall time in seconds and the estimate's source (:data:`ESTIMATE_SOURCES`)
     estimates: dict[str, tuple[float, str]] = field(default_factory=dict)
-    #: per remaining run key, the Monitor log folder in rl-zoo3's layout that a run not stored yet has there: written in
-    #: place by a runner that predates ``.in_progress`` (its run in progress, or killed halfway), which rl-zoo3's plots
-    #: would read as a finished run
+    #: per remaining run key, the Monitor log folder in rl-zoo3's layout that its setting, env and seed have there
+    #: although no run of theirs (of any budget) is stored: written in place by a runner that predates ``.in_progress``
+    #: (its run in progress, or killed halfway), which rl-zoo3's plots would read as a finished run
     partial_logs: dict[str, Path] = field(default_factory=dict)
 
     @property
@@ -67,12 +67,14 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
     times = store.wall_times()
     status = GridStatus(runs, keys & set(times), {k: v for k, v in store.live_claims().items() if k in keys})
     per_step: dict[tuple[str, ...], list[float]] = defaultdict(list)
-    for setting, env, timesteps, wall_time in times.values():
+    # a Monitor log folder is per setting, env and seed, whatever the budget
+    logged = {(setting, env, seed) for setting, env, seed, _, _ in times.values()}
+    for setting, env, _, timesteps, wall_time in times.values():
         seconds_per_step = wall_time / max(timesteps, 1)
         per_step[("setting and env", setting, env)].append(seconds_per_step)
         per_step[("env", env)].append(seconds_per_step)
     for spec in status.remaining:
-        if monitor_folder(out, spec).exists():
+        if (spec.setting, spec.env, spec.seed) not in logged and monitor_folder(out, spec).exists():
             status.partial_logs[spec.key] = monitor_folder(out, spec)
         # the keys of per_step, in the order of ESTIMATE_SOURCES; the first element of each is its source
         for key in (("setting and env", spec.setting, spec.env), ("env", spec.env)):

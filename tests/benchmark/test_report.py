@@ -209,7 +209,7 @@ def test_paper_code_rows_are_compared_with_the_baseline_folder(tmp_path: Path) -
     report = (tmp_path / "paper_code" / "report.md").read_text()
     section = report[report.index("## The paper's code-level settings") :]
     assert "| task | paper, PPO-Clip (Figure 3) | clip_0.2_paper_code_fast | SB3 defaults |" in section
-    # the two seeds score 1 apart: mean ± 12.71 (t, 1 dof) × 0.707 / sqrt(2)
+    # the two seeds score 1 apart: mean ± 12.71 (t, 1 dof) * 0.707 / sqrt(2)
     assert "| HalfCheetah-v5 | ~1800 | 1500.5 ± 0.7 (2) [1494.1, 1506.9] | 1000.5 ± 0.7 (2) [994.1, 1006.9] |" in section
     assert (
         "- HalfCheetah-v5, `clip_0.2_paper_code_fast`: 1500.5 ± 0.7 (2), 95% CI [1494.1, 1506.9] vs the paper's ~1800: "
@@ -264,7 +264,7 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert last_tenth_return(store.runs()[0]) == pytest.approx(2000.0 * np.mean(np.arange(9100, 10_001, 100)) / 10_000)
     make_report(tmp_path)
     section = (tmp_path / "report.md").read_text().split("## KLip-PPO's comparison")[1]
-    # two seeds 1 apart: mean ± 12.71 (t, 1 dof) × 0.707 / sqrt(2)
+    # two seeds 1 apart: mean ± 12.71 (t, 1 dof) * 0.707 / sqrt(2)
     assert "| Ant | clip | 1910 ± 1 (2) | [1904, 1917] | 2193 ± 361 |" in section
     assert "| Ant | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
     assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section

@@ -120,8 +120,13 @@ def test_names_the_partial_monitor_logs_of_runs_not_stored(tmp_path: Path) -> No
         (("sb3_ppo", "Pendulum-v1", 1), in_progress_folder),
     ]:
         folder(tmp_path, specs[key]).mkdir(parents=True)
+    # a run of another budget owns its setting's, env's and seed's folder: not a partial log of this grid's run
+    other = Grid([Setting("clip_0.2", "ppo_clip", {"clip_range": 0.2})], ["Pendulum-v1"], [0], 4000)
+    _store(tmp_path, other, {("clip_0.2", "Pendulum-v1", 0): 40.0})
+    monitor_folder(tmp_path, other.runs()[0]).mkdir(parents=True)
     status = grid_status(grid, tmp_path)
     partial = specs[("sb3_ppo", "CartPole-v1", 0)]
+    assert specs[("clip_0.2", "Pendulum-v1", 0)].key in {s.key for s in status.remaining}
     assert status.partial_logs == {partial.key: monitor_folder(tmp_path, partial)}
     text = format_status(status, tmp_path)
     assert f"partial Monitor log of sb3_ppo CartPole-v1 seed 0, not stored yet: {monitor_folder(tmp_path, partial)}" in text
