@@ -93,6 +93,8 @@ class AdaptiveKLPenalty(FixedKLPenalty):
     tuned_knobs = {"kl_target": 0.01, "kl_coef": 1.0}
     paper_knobs = {"kl_target": 0.01, "kl_coef": 1.0}
     search_space = {"kl_target": LogUniform(1e-3, 1e-1), "kl_coef": LogUniform(0.1, 10.0)}
+    # the rule of Section 4 moves β at every update: the constructor's kl_coef is the initial β
+    trained_knobs = ("kl_coef",)
 
     def after_update(self, model: Any, kl: float) -> None:
         # Section 4: β changes once per policy update, from the KL of the whole rollout measured after all epochs.

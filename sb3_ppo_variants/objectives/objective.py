@@ -69,6 +69,9 @@ class PolicyObjective:
     #: whether the loss has a KL[π_old ‖ π_θ] term: the loop then evaluates π_old over the rollout, the KL per
     #: minibatch, and d = the rollout's KL after each update (``train/kl``)
     penalised: ClassVar[bool] = False
+    #: the knobs whose constructor value is only where training starts: training changes them (an adaptive β) and
+    #: save/load keeps the changed value, so continuing a saved model's training must not set them again
+    trained_knobs: ClassVar[tuple[str, ...]] = ()
 
     def set_knobs(self, model: Any, **knobs: Any) -> None:
         """

@@ -50,15 +50,20 @@ def hyperparams_file(algo: str, paper: bool = False, paper_code: bool = False) -
 
 
 def register() -> None:
-    """Add every registered class to rl-zoo3's algorithm, sampler and converter tables, and the masked env to
-    gymnasium's (idempotent)."""
+    """Add every registered class to rl-zoo3's algorithm, sampler and converter tables, the masked env to gymnasium's,
+    and make the zoo's continue-training keep our objectives' trained knobs (:mod:`sb3_ppo_variants.zoo.pretrained`).
+    Idempotent."""
     try:
         from rl_zoo3 import hyperparams_opt, utils
+        from rl_zoo3.exp_manager import ExperimentManager
     except ImportError as error:
         raise ImportError('the rl-zoo3 integration needs rl-zoo3: pip install "sb3-ppo-variants[zoo]"') from error
+    from sb3_ppo_variants.zoo.pretrained import keep_trained_knobs_when_continuing
     from sb3_ppo_variants.zoo.samplers import CONVERTERS, SAMPLERS
 
     register_envs()
     utils.ALGOS.update(VARIANTS)
+    # continuing a saved agent's training (train -i) keeps an adaptive β where training left it
+    keep_trained_knobs_when_continuing(ExperimentManager, utils.ALGOS)
     hyperparams_opt.HYPERPARAMS_SAMPLER.update(SAMPLERS)
     hyperparams_opt.HYPERPARAMS_CONVERTER.update(CONVERTERS)

@@ -279,3 +279,24 @@ def test_paper_code_refuses_stock_ppo_and_other_scripts() -> None:
 def test_train_help_shows_our_options_and_rl_zoo3s(tmp_path: Path) -> None:
     out = zoo("train", "--help", cwd=tmp_path).stdout
     assert "--paper " in out and "--paper-code" in out and "--conf-file" in out  # ours, then rl-zoo3's
+
+
+@pytest.mark.slow
+def test_continue_training_keeps_the_adapted_kl_coef(tmp_path: Path) -> None:
+    """``train -i`` loads the saved agent with the yml's hyperparameters as ``load`` keywords; the yml's kl_coef is the
+    initial β, so the adapted β must survive it (it did not: training restarted from 1.0)."""
+    conf = tmp_path / "conf.yml"
+    conf.write_text(
+        "CartPole-v1:\n  n_envs: 1\n  n_steps: 128\n  batch_size: 64\n  policy: MlpPolicy\n  n_timesteps: 512\n"
+        "  kl_target: 0.01\n  kl_coef: 1.0\n"
+    )
+    common = ["--algo", "ppo_adaptive_kl", "--env", "CartPole-v1", "-f", "logs", "--conf-file", str(conf), "--seed", "0"]
+    zoo("train", *common, cwd=tmp_path)
+    first = tmp_path / "logs" / "ppo_adaptive_kl" / "CartPole-v1_1" / "CartPole-v1.zip"
+    adapted = PPOAdaptiveKL.load(first).kl_coef
+    assert adapted != 1.0  # 4 updates moved β away from the yml's initial value
+    result = zoo("train", *common, "-n", "128", "-i", str(first), cwd=tmp_path)
+    assert f"Continuing training with the saved kl_coef = {adapted!r}" in result.stdout
+    # one more update from the adapted β: it stays, doubles or halves (kl_coef_factor 2)
+    continued = PPOAdaptiveKL.load(tmp_path / "logs" / "ppo_adaptive_kl" / "CartPole-v1_2" / "CartPole-v1.zip").kl_coef
+    assert continued in (adapted, adapted * 2, adapted / 2), (adapted, continued)
