@@ -10,6 +10,8 @@ asserts, the range error is also an ``AssertionError`` (:class:`~sb3_ppo_variant
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
 import os
 from typing import Any
 
@@ -25,6 +27,7 @@ from sb3_ppo_variants.validation import (
     check_float,
     check_float_or_schedule,
     check_int,
+    is_bool,
 )
 
 #: numpy's seeding takes 32-bit unsigned seeds (SB3's set_random_seed seeds numpy, random and torch)
@@ -43,23 +46,38 @@ def check_learning_rate(learning_rate: Any) -> None:
     check_float_or_schedule("learning_rate", learning_rate, high=MAX_LEARNING_RATE, allow_zero=True)
 
 
+def check_scheduled_value(name: str, value: Any, progress_remaining: float, timestep: int, bound: float = math.inf) -> None:
+    """
+    The value a schedule of argument ``name`` returned for an update, before any step uses it: a real number (not NaN)
+    of magnitude at most ``bound`` (an infinity only when ``bound`` is: ``clip_range=inf`` clips nothing). A negative
+    value is let through, as SB3 does: a linear schedule goes below 0 when training overshoots ``total_timesteps``
+    (the progress remaining is then negative).
+
+    :param name: the argument whose schedule it is
+    :param value: the schedule's value
+    :param progress_remaining: where in training (1 to 0) the schedule was evaluated
+    :param timestep: the model's timestep count
+    :param bound: the largest magnitude accepted
+    """
+    try:
+        check_float(name, value, low=-bound, high=bound, allow_inf=math.isinf(bound))
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"the {name} schedule returned {value!r} at progress_remaining={progress_remaining:.6g} (the update "
+            f"after timestep {timestep}): {error}. No optimizer step used it."
+        ) from None
+
+
 def check_scheduled_learning_rate(value: Any, progress_remaining: float, timestep: int) -> None:
     """
     The value a learning-rate schedule returned for an update, before the optimizer uses it: a real number of
-    magnitude at most :data:`MAX_LEARNING_RATE`. A negative value is let through, as SB3 does: a linear schedule goes
-    below 0 when training overshoots ``total_timesteps`` (the progress remaining is then negative).
+    magnitude at most :data:`MAX_LEARNING_RATE` (:func:`check_scheduled_value`).
 
     :param value: the schedule's value
     :param progress_remaining: where in training (1 to 0) the schedule was evaluated
     :param timestep: the model's timestep count
     """
-    try:
-        check_float("learning_rate", value, low=-MAX_LEARNING_RATE, high=MAX_LEARNING_RATE)
-    except (TypeError, ValueError) as error:
-        raise ValueError(
-            f"the learning_rate schedule returned {value!r} at progress_remaining={progress_remaining:.6g} (the update "
-            f"after timestep {timestep}): {error}. No optimizer step used it."
-        ) from None
+    check_scheduled_value("learning_rate", value, progress_remaining, timestep, bound=MAX_LEARNING_RATE)
 
 
 #: the arguments :func:`check_hyperparameters` takes, in its order (every family's constructor has them)
@@ -119,7 +137,9 @@ def check_hyperparameters(
     check_float("vf_coef", vf_coef, low=0.0)
     check_float("max_grad_norm", max_grad_norm, low=0.0, low_inclusive=False, allow_inf=True)
     if target_kl is not None:
-        check_float("target_kl", target_kl, low=0.0, low_inclusive=False)
+        # 0 as SB3 takes it (a stock file saved with it loads): the epochs stop at the first minibatch whose
+        # approximate KL is above 0
+        check_float("target_kl", target_kl, low=0.0)
 
 
 def check_setup(
@@ -190,7 +210,10 @@ def _check_net_arch(net_arch: Any) -> None:
         if not isinstance(sizes, (list, tuple)):
             raise TypeError(f"`{name}` must be a list of layer sizes (ints >= 1), got {type(sizes).__name__} {sizes!r}")
         for size in sizes:
-            check_int(f"{name}` layer size `", size, low=1)
+            if is_bool(size) or not isinstance(size, numbers.Integral):
+                raise TypeError(f"`{name}` layer size must be an int >= 1, got {type(size).__name__} {size!r} in {sizes!r}")
+            if size < 1:
+                raise ValueError(f"`{name}` layer size must be an int >= 1, got {size!r} in {sizes!r}")
 
 
 def _check_device(device: Any) -> None:

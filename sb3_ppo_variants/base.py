@@ -37,6 +37,7 @@ from sb3_ppo_variants.arguments import (
     check_hyperparameters,
     check_policy_for_observations,
     check_scheduled_learning_rate,
+    check_scheduled_value,
     check_setup,
 )
 from sb3_ppo_variants.docstrings import params_doc
@@ -57,7 +58,13 @@ from sb3_ppo_variants.minibatches import is_sb3_buffer, minibatches
 from sb3_ppo_variants.objectives import DIAGNOSTIC_CLIP_RANGE, Mean, PolicyObjective, clip_fraction, partition
 from sb3_ppo_variants.observations import WithObservationChecks
 from sb3_ppo_variants.saved import check_loaded_arguments, check_saved_class, read_saved_data
-from sb3_ppo_variants.validation import AssertionCompatibleValueError, check_bool, check_float_or_schedule
+from sb3_ppo_variants.validation import (
+    NUMBER_OR_SCHEDULE,
+    AssertionCompatibleValueError,
+    check_bool,
+    check_float_or_schedule,
+    float_unless_schedule,
+)
 
 SelfSurrogatePPO = TypeVar("SelfSurrogatePPO", bound="SurrogatePPO")
 
@@ -146,6 +153,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        *,
         fast: bool = False,
         normalize_advantage_over: str = "minibatch",
     ):
@@ -185,6 +193,9 @@ class SurrogatePPO(OnPolicyAlgorithm):
         if clip_range is not None:
             # SB3 does not check it; 0 or a negative ε would freeze or invert the policy update.
             check_float_or_schedule("clip_range", clip_range, allow_inf=True)
+        # numpy numbers (np.float32 from a tuner) as Python floats where SB3 builds a schedule of them, which takes
+        # Python numbers only
+        learning_rate, clip_range, clip_range_vf = map(float_unless_schedule, (learning_rate, clip_range, clip_range_vf))
         # numpy integers (np.int64 from a tuner) as Python ints: the same values, and Python's random.seed refuses them
         n_steps, n_epochs, verbose, stats_window_size = int(n_steps), int(n_epochs), int(verbose), int(stats_window_size)
         sde_sample_freq = int(sde_sample_freq)
@@ -471,8 +482,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self._rollout_advantage_moments = self._measure_rollout_advantages()
         # Update optimizer learning rate
         self._update_learning_rate(self.policy.optimizer)
-        clip_range = None if self.clip_range is None else self.clip_range(self._current_progress_remaining)
-        clip_range_vf = None if self.clip_range_vf is None else self.clip_range_vf(self._current_progress_remaining)
+        clip_range, clip_range_vf = self._scheduled_clip_ranges()
         # Variants that do not clip still report how often PPO-Clip's ε = 0.2 would have clipped.
         clip_fraction_range = DIAGNOSTIC_CLIP_RANGE if clip_range is None else clip_range
         kl_coef = self.objective.kl_coef(self)
@@ -595,6 +605,19 @@ class SurrogatePPO(OnPolicyAlgorithm):
 
         self.logger.record("train/n_updates", self._n_updates, exclude="tensorboard")
         self._end_update(clip_range, clip_range_vf, kl_coef, old_distribution)
+
+    def _scheduled_clip_ranges(self) -> tuple[float | None, float | None]:
+        """ε and the value function's clip range for this update, from their schedules (None where not set)."""
+        values = []
+        for name in ("clip_range", "clip_range_vf"):
+            schedule = getattr(self, name)
+            value = None if schedule is None else schedule(self._current_progress_remaining)
+            # a schedule's NaN would poison the loss on the exact path and, in the fast path's closed form, silently
+            # zero the policy gradient: refused before any step, as the learning rate's is
+            if value is not None:
+                check_scheduled_value(name, value, self._current_progress_remaining, self.num_timesteps)
+            values.append(value)
+        return values[0], values[1]
 
     def _record_partition(self, samples: list[tuple[th.Tensor, th.Tensor, th.Tensor | None, Mean]], clip_range: float) -> None:
         """
@@ -796,6 +819,7 @@ class SurrogatePPO(OnPolicyAlgorithm):
         data = read_saved_data(path, custom_objects)
         check_saved_class(cls, data, path)
         check_loaded_arguments(cls, {**data, **kwargs})
+        kwargs = {name: float_unless_schedule(v) if name in NUMBER_OR_SCHEDULE else v for name, v in kwargs.items()}
         return super().load(
             path,
             env=env,

@@ -1,5 +1,5 @@
 """Write the preset classes (``variants.py``): one per family and Table 1 objective, each a family's loop class with
-the objective set and the objective's knobs added to the stock algorithm's arguments.
+the objective set and the objective's knobs added, keyword-only, after the stock algorithm's arguments.
 
     python -m sb3_ppo_variants.codegen        # rewrite sb3_ppo_variants/variants.py
 
@@ -69,16 +69,30 @@ def _default(value: Any) -> str:
     return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
+#: the entry of :func:`_parameters` after which every argument is keyword-only
+KEYWORD_ONLY = ("*", "", inspect.Parameter.empty)
+
+
 def _parameters(family: Family, objective: PolicyObjective) -> list[tuple[str, str, Any]]:
-    """(name, annotation, default) of the preset's constructor, in order: the loop class's, the knobs before ε."""
+    """
+    (name, annotation, default) of the preset's constructor, in order: the stock algorithm's arguments at their stock
+    positions, then, keyword-only (:data:`KEYWORD_ONLY`), the objective's knobs and the loop's own arguments. A
+    positional call written for the stock algorithm thus means the same with the preset; where the preset drops a
+    stock argument (the no-clip row's ``clip_range``), every later one is keyword-only, so that such a call fails
+    instead of shifting its values onto other arguments.
+    """
     base = [p for name, p in inspect.signature(family.base.__init__).parameters.items() if name != "self"]
     knobs = [(name, knob.annotation, knob.default) for name, knob in objective.knobs.items()]
     out: list[tuple[str, str, Any]] = []
     for parameter in base:
         annotation = str(parameter.annotation)
-        if parameter.name == "clip_range":
+        if parameter.kind is inspect.Parameter.KEYWORD_ONLY and KEYWORD_ONLY not in out:
+            out.append(KEYWORD_ONLY)
+        if parameter.name == "fast":  # the first of the loop's own arguments: the knobs come before them
             out += knobs
+        if parameter.name == "clip_range":
             if not objective.takes_clip_range:
+                out.append(KEYWORD_ONLY)
                 continue
             if objective.clip_range_default is not None:
                 annotation = annotation.removesuffix(" | None")
@@ -86,6 +100,14 @@ def _parameters(family: Family, objective: PolicyObjective) -> list[tuple[str, s
         else:
             out.append((parameter.name, annotation, parameter.default))
     return out
+
+
+def _documented(parameters: list[tuple[str, str, Any]], objective: PolicyObjective) -> list[str]:
+    """The order of the ``:param`` texts: the constructor's, with the objective's knobs first among its own (before ε,
+    where the preset has one)."""
+    names = [name for name, _, _ in parameters if name != "*" and name not in objective.knobs]
+    at = names.index("clip_range") if "clip_range" in names else names.index("clip_range_vf")
+    return names[:at] + list(objective.knobs) + names[at:]
 
 
 def preset_source(family: Family, objective: PolicyObjective) -> str:
@@ -98,10 +120,13 @@ def preset_source(family: Family, objective: PolicyObjective) -> str:
     lines = [f"class {name}({family.base.__name__}):", '    """']
     lines += _wrap(f"{family.prefix} with {objective.description}", "    ")
     lines += ["", f"    Paper: {PAPER}", ""]
-    for parameter, _, _ in parameters:
+    for parameter in _documented(parameters, objective):
         lines += _wrap(docs[parameter], "    ", f":param {parameter}: ")
     lines += ['    """', "", f"    objective = {type(objective).__name__}()", "", "    def __init__(", "        self,"]
     for parameter, annotation, default in parameters:
+        if parameter == "*":
+            lines.append("        *,")
+            continue
         lines.append(
             f"        {parameter}: {annotation}"
             + ("" if default is inspect.Parameter.empty else f" = {_default(default)}")
@@ -117,7 +142,7 @@ def preset_source(family: Family, objective: PolicyObjective) -> str:
         lines += [call] if len(call) <= 127 else ["        self.objective.set_knobs(", f"            {arguments}", "        )"]
     lines += ["        super().__init__(", "            policy,", "            env,"]
     for parameter, _, _ in parameters:
-        if parameter in ("policy", "env") or parameter in objective.knobs:
+        if parameter in ("policy", "env", "*") or parameter in objective.knobs:
             continue
         lines.append(f"            {parameter}={parameter},")
     if not objective.takes_clip_range:

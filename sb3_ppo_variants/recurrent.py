@@ -90,6 +90,7 @@ class RecurrentSurrogatePPO(SurrogatePPO):
         seed: int | None = None,
         device: th.device | str = "auto",
         _init_setup_model: bool = True,
+        *,
         fast: bool = False,
         normalize_advantage_over: str = "minibatch",
     ):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from stable_baselines3.common.save_util import json_to_data
 
 from sb3_ppo_variants.arguments import HYPERPARAMETERS, check_hyperparameters
-from sb3_ppo_variants.validation import check_float_or_schedule
+from sb3_ppo_variants.validation import check_bool, check_float_or_schedule
 
 if TYPE_CHECKING:
     from sb3_ppo_variants.base import SurrogatePPO
@@ -122,8 +122,8 @@ def constructor_defaults(cls: type) -> dict[str, Any]:
 
 def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> None:
     """
-    The constructor's checks of the optimisation's arguments and the objective's knobs, on the saved values with the
-    ``load`` keyword overrides.
+    The constructor's checks of the optimisation's arguments, ``fast`` and the objective's knobs, on the saved values
+    with the ``load`` keyword overrides.
 
     :param cls: the class whose ``load`` runs
     :param values: the file's data updated with ``load``'s keyword arguments
@@ -135,6 +135,7 @@ def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> N
         **{name: values[name] for name in HYPERPARAMETERS},
         batch_size_none_means_whole_rollout=cls.family_accepts_batch_size_none,
     )
+    check_bool("fast", values["fast"])
     clip_range = values.get("clip_range")
     if clip_range is not None:
         check_float_or_schedule("clip_range", clip_range, allow_inf=True)

@@ -80,7 +80,7 @@ def check_float(
     try:
         number = float(value)
     except OverflowError:
-        raise error(f"`{name}` must be in {accepted}, got {_shown(value)}") from None
+        raise error(f"`{name}` must be finite, in {accepted}, got an int too large for a float: {_shown(value)}") from None
     if math.isnan(number):
         raise error(f"`{name}` must be in {accepted}, got NaN")
     if math.isinf(number) and not allow_inf:
@@ -171,3 +171,18 @@ def check_float_or_schedule(
             " (rl-zoo3 schedule strings such as 'lin_0.2' are converted by the zoo, not by the constructor)"
         )
     check_float(name, value, low=0.0, high=high, low_inclusive=allow_zero, allow_inf=allow_inf, error=error)
+
+
+#: the arguments that take a number or a schedule, which SB3 turns into a ``FloatSchedule``
+NUMBER_OR_SCHEDULE = ("learning_rate", "clip_range", "clip_range_vf")
+
+
+def float_unless_schedule(value: Any) -> Any:
+    """
+    A checked argument of :data:`NUMBER_OR_SCHEDULE` as SB3 takes it: a number as a Python float (SB3's
+    ``FloatSchedule`` asserts on numpy's ``float32`` and integer scalars, with a message about the learning rate
+    whatever the argument), a schedule or None unchanged.
+
+    :param value: a number, a callable schedule or None, already checked
+    """
+    return value if value is None or callable(value) else float(value)

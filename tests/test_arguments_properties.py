@@ -27,7 +27,8 @@ RANGES: dict[str, tuple[str, float, float, bool, bool, bool, bool]] = {
     "ent_coef": ("float", -math.inf, math.inf, True, True, False, False),
     "vf_coef": ("float", 0.0, math.inf, True, True, False, False),
     "max_grad_norm": ("float", 0.0, math.inf, False, True, True, False),
-    "target_kl": ("float", 0.0, math.inf, False, True, False, True),
+    # 0 as SB3 takes it: the epochs stop at the first minibatch whose approximate KL is above 0
+    "target_kl": ("float", 0.0, math.inf, True, True, False, True),
     "n_steps": ("int", 1, MAX_N_STEPS, True, True, False, False),
     "n_epochs": ("int", 1, MAX_N_STEPS, True, True, False, False),
     "batch_size": ("int", 2, MAX_N_STEPS, True, True, False, False),  # normalize_advantage=True (the default)

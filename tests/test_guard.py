@@ -43,6 +43,23 @@ def test_a_schedule_value_out_of_range_stops_before_any_step(fast: bool, bad: fl
     assert finite(model)
 
 
+@pytest.mark.parametrize("fast", [False, True])
+@pytest.mark.parametrize("name", ["clip_range", "clip_range_vf"])
+def test_a_clip_range_schedule_that_returns_nan_stops_before_any_step(fast: bool, name: str) -> None:
+    """A NaN ε poisoned the exact path's loss (an error blaming the learning rate) and, in the fast path's closed form,
+    zeroed the policy gradient without a word; it is refused like a learning rate's NaN. Negative values pass: SB3's
+    linear schedules go below 0 when training overshoots total_timesteps."""
+    schedule = lambda progress: 0.2 if progress >= 0.5 else float("nan")  # noqa: E731
+    model = PPOClip("MlpPolicy", "Pendulum-v1", fast=fast, **{name: schedule}, **SMALL)
+    before = params_of(model)
+    with pytest.raises(ValueError, match=rf"the {name} schedule returned nan at progress_remaining=0 .* No optimizer step"):
+        model.learn(128)
+    assert not all(th.equal(before[k], v) for k, v in params_of(model).items())  # the first update ran
+    overshooting = PPOClip("MlpPolicy", "Pendulum-v1", fast=fast, **{name: lambda progress: 0.2 * progress}, **SMALL)
+    overshooting.learn(10)  # one rollout of 64 steps for a budget of 10: progress -5.4, ε -1.08, as SB3 computes it
+    assert overshooting.num_timesteps == 64
+
+
 @pytest.mark.parametrize("cls", [PPOClip, PPOAdaptiveKL])
 @pytest.mark.parametrize("fast", [False, True])
 def test_an_update_that_makes_weights_non_finite_is_undone(cls: type, fast: bool) -> None:

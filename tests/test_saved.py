@@ -41,6 +41,19 @@ def test_load_checks_its_keyword_arguments_as_the_constructor(files: dict[str, P
         cls.load(saved, **kwargs)
 
 
+def test_load_checks_fast_as_the_constructor(files: dict[str, Path]) -> None:
+    with pytest.raises(TypeError, match="`fast` must be True or False, got str 'no'"):
+        PPOClip.load(files["PPOClip"], fast="no")
+    assert PPOClip.load(files["PPOClip"], fast=True).fast is True
+
+
+def test_numpy_numbers_for_schedule_arguments_load_as_floats(files: dict[str, Path]) -> None:
+    import numpy as np
+
+    model = PPOClip.load(files["PPOClip"], learning_rate=np.float32(0.5), clip_range=np.float32(0.25))
+    assert model.lr_schedule(1.0) == pytest.approx(0.5) and model.clip_range(1.0) == pytest.approx(0.25)
+
+
 def test_load_refuses_to_turn_clipping_off(files: dict[str, Path]) -> None:
     # PPOClip.load(..., clip_range=None) would build PPOClip without clipping: the no-clip row under PPOClip's name
     with pytest.raises(ValueError, match="`clip_range` of PPOClip must be a number > 0 or a schedule; for no clipping use"):

@@ -51,3 +51,31 @@ def test_the_committed_presets_are_what_the_generator_writes() -> None:
     from sb3_ppo_variants.codegen import module_source, target
 
     assert target().read_text() == module_source(), "run: python -m sb3_ppo_variants.codegen"
+
+
+@pytest.mark.parametrize("variant", REGISTRY, ids=lambda v: v.cls.__name__)
+def test_a_positional_call_written_for_the_stock_algorithm_means_the_same(variant: Variant) -> None:
+    ours, stock = _parameters(variant.cls), _parameters(variant.stock)
+    positional = [name for name, p in ours.items() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    stock_positional = [name for name, p in stock.items() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    # every stock argument at its stock position; where the objective drops one (no clip: clip_range), the later ones
+    # are keyword-only, so a stock positional call fails rather than shifting its values
+    if variant.objective.takes_clip_range:
+        assert positional == stock_positional
+    else:
+        assert positional == stock_positional[: stock_positional.index("clip_range")]
+    # the knobs and the loop's own arguments are keyword-only
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for name, p in ours.items() if name not in positional)
+
+
+def test_stock_positional_arguments_in_practice() -> None:
+    from stable_baselines3 import PPO
+
+    from sb3_ppo_variants import PPOAdaptiveKL, PPONoClip
+
+    args = ("MlpPolicy", "CartPole-v1", 3e-4, 2048, 64, 10, 0.99, 0.95, 0.3)  # the 9th is PPO's clip_range
+    assert PPO(*args).clip_range(1.0) == pytest.approx(0.3)
+    model = PPOAdaptiveKL(*args)
+    assert model.clip_range(1.0) == pytest.approx(0.3) and model.kl_target == 0.01  # not kl_target=0.3
+    with pytest.raises(TypeError, match="positional argument"):
+        PPONoClip(*args)

@@ -66,7 +66,7 @@ CASES: list[tuple[type, dict[str, Any], type[Exception], str]] = [
     (PPONoClip, dict(ent_coef=math.nan), ValueError, "`ent_coef`"),
     (PPONoClip, dict(vf_coef=-1.0), ValueError, "`vf_coef`"),
     (PPONoClip, dict(max_grad_norm=0.0), ValueError, "`max_grad_norm`"),
-    (PPONoClip, dict(target_kl=0.0), ValueError, "`target_kl`"),
+    (PPONoClip, dict(target_kl=-0.01), ValueError, r"`target_kl` must be in \[0.0, inf\), got -0.01"),
 ]
 
 
