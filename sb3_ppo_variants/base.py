@@ -370,6 +370,21 @@ class SurrogatePPO(OnPolicyAlgorithm):
         # The evaluator holds references to the policy's modules, which are saved with the policy.
         return [*super()._excluded_save_params(), "_evaluator", "_rollout_advantage_moments"]
 
+    @classmethod
+    def _wrap_env(cls, env: GymEnv, verbose: int = 0, monitor_wrapper: bool = True) -> VecEnv:
+        """
+        SB3's wrapping of an environment (construction, ``set_env`` and ``load``), then the check of its action space
+        against the family's, which SB3 makes with a bare ``assert`` after this point: here a ValueError naming
+        ``env`` that is also an AssertionError, as SB3's.
+        """
+        wrapped = super()._wrap_env(env, verbose, monitor_wrapper)
+        if not isinstance(wrapped.action_space, cls.family_action_spaces):
+            accepted = ", ".join(space.__name__ for space in cls.family_action_spaces)
+            raise AssertionCompatibleValueError(
+                f"`env` must have an action space {cls.__name__} supports ({accepted}), got {wrapped.action_space}"
+            )
+        return wrapped
+
     def _fast_evaluator(self) -> PolicyEvaluator:
         """The fast path's evaluator for the current policy (a loaded model has a new policy object)."""
         if self._evaluator is None or self._evaluator.policy is not self.policy:

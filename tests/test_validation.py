@@ -118,3 +118,12 @@ def test_arguments_the_stock_algorithm_asserts_fail_as_it_does(family: str, kwar
             variant.cls(policy, env, **kwargs)
         assert isinstance(caught.value, ValueError)
         assert f"`{next(iter(kwargs))}`" in str(caught.value) or "n_steps" in str(caught.value)
+
+
+@pytest.mark.parametrize("variant", [v for v in REGISTRY if v.family.key == "ppo_mask"], ids=lambda v: v.cls.__name__)
+def test_an_action_space_the_family_does_not_support_is_named(variant: Any) -> None:
+    """SB3 asserts it after building the env; ours is a ValueError naming `env` that is also that AssertionError (PPO and
+    RecurrentPPO take every gymnasium action space SB3 supports: MaskablePPO is the family with fewer)."""
+    with pytest.raises(ValueError, match=r"`env` must have an action space .* \(Discrete, MultiDiscrete, MultiBinary\)") as e:
+        variant.cls("MlpPolicy", "Pendulum-v1")
+    assert isinstance(e.value, AssertionError)
