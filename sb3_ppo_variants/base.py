@@ -380,8 +380,10 @@ class SurrogatePPO(OnPolicyAlgorithm):
         wrapped = super()._wrap_env(env, verbose, monitor_wrapper)
         if not isinstance(wrapped.action_space, cls.family_action_spaces):
             accepted = ", ".join(space.__name__ for space in cls.family_action_spaces)
+            # SB3's own wording first, so that code matching SB3's message still matches ours
             raise AssertionCompatibleValueError(
-                f"`env` must have an action space {cls.__name__} supports ({accepted}), got {wrapped.action_space}"
+                f"The algorithm only supports ({accepted}) as action spaces: `env` must have an action space "
+                f"{cls.__name__} supports, got {wrapped.action_space}"
             )
         return wrapped
 
