@@ -40,6 +40,8 @@ class GridStatus:
     #: although no run of theirs (of any budget) is stored: written in place by a runner that predates ``.in_progress``
     #: (its run in progress, or killed halfway), which rl-zoo3's plots would read as a finished run
     partial_logs: dict[str, Path] = field(default_factory=dict)
+    #: whether the folder holds a results store (a grid that has not started has none; status creates nothing)
+    started: bool = True
 
     @property
     def remaining(self) -> list[RunSpec]:
@@ -56,13 +58,13 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
     The grid's progress in ``out`` and the estimated wall time of its remaining runs.
 
     :param grid: the grid (as ``run`` would select it)
-    :param out: the benchmark folder
-    :raises FileNotFoundError: when ``out`` holds no results store (status creates nothing)
+    :param out: the benchmark folder (one without a results store is a grid not started: nothing stored, no
+        estimate, and nothing is created there)
     """
-    if not (Path(out) / ResultsStore.FILENAME).exists():
-        raise FileNotFoundError(f"{out} holds no results store ({ResultsStore.FILENAME}): no run of any grid is stored there")
-    store = ResultsStore(out)
     runs = grid.runs()
+    if not (Path(out) / ResultsStore.FILENAME).exists():
+        return GridStatus(runs, set(), {}, started=False)
+    store = ResultsStore(out)
     keys = {spec.key for spec in runs}
     times = store.wall_times()
     status = GridStatus(runs, keys & set(times), {k: v for k, v in store.live_claims().items() if k in keys})
@@ -101,6 +103,8 @@ def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: fl
     now = time.time() if now is None else now
     total, stored = len(status.runs), len(status.stored)
     lines = [f"{out}: {stored} of {total} runs stored ({100 * stored / max(total, 1):.0f}%), {total - stored} to run"]
+    if not status.started:
+        lines[0] += f" (not started: no results store, {ResultsStore.FILENAME}, there yet)"
     for attribute in ("env", "seed"):
         done: Counter[object] = Counter(getattr(s, attribute) for s in status.runs if s.key in status.stored)
         all_: Counter[object] = Counter(getattr(s, attribute) for s in status.runs)

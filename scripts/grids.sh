@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The published benchmark grids of issues 11 and 16, one after another with one worker, in the order the issues give:
+# Table 1 at 1M steps, the paper's code-level settings, Figure 3's comparators, then the KLip-PPO comparison (Ant and
+# Humanoid first). Each grid runs from a git worktree pinned at the commit it started from, in a virtual environment
+# with its folder's pinned software (results/table1_1m/constraints.txt), so that work on main cannot change the code
+# under a running grid. Every grid resumes where it stopped: start this again in each session and it skips what is
+# stored and goes on.
+#
+#   nohup scripts/grids.sh run > /tmp/grids.log 2>&1 &   # start or resume, in the background
+#   scripts/grids.sh status                             # how far each grid got, and the time left (PYTHON: the
+#                                                       # interpreter with this package, default python)
+#   scripts/grids.sh stop                               # stop it (the run in flight is lost; it is redone next time)
+#
+# After `stop`, `status` names a partial Monitor log that the fdfa0f5 runner leaves behind: delete it before committing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+main=$PWD
+
+# fdfa0f5 ran seed 0 of Table 1 and keeps the whole Table 1 grid; the later grids need the paper_code option, the
+# comparators and the KLip-PPO objectives, which came after it.
+table1_commit=fdfa0f5
+later_commit=${GRIDS_LATER_COMMIT:-LATER_COMMIT}
+
+# name | worktree commit | benchmark arguments (the folder last)
+grids=(
+  "table1_1m|$table1_commit|--preset table1 --fast --out $main/results/table1_1m"
+  "paper_code|$later_commit|--preset table1 --settings clip_0.2 adaptive_kl_0.01 --fast --paper-code --out $main/results/paper_code"
+  "figure3|$later_commit|--preset figure3 --out $main/results/table1_1m"
+  "klip (Ant, Humanoid)|$later_commit|--preset klip --envs Ant-v5 Humanoid-v5 --fast --out $main/results/klip"
+  "klip (the rest)|$later_commit|--preset klip --fast --out $main/results/klip"
+)
+
+checkout() {  # the worktree and venv of a commit, made on first use: prints the venv's python
+  local commit=$1 tree="$main/../grid-code-$1" venv="$main/../grid-venv-$1"
+  if [ ! -d "$tree" ]; then
+    git -C "$main" worktree add --detach "$tree" "$commit" >&2
+  fi
+  if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet -c "$main/results/table1_1m/constraints.txt" torch==2.13.0 -e "$tree[benchmark]" >&2
+  fi
+  echo "$venv/bin/python"
+}
+
+case "${1:-}" in
+  run)
+    for grid in "${grids[@]}"; do
+      IFS='|' read -r name commit arguments <<<"$grid"
+      python=$(checkout "$commit")
+      echo "== $name, from $commit: $(date -u +%FT%TZ)"
+      # shellcheck disable=SC2086
+      (cd "$main/../grid-code-$commit" && "$python" -m sb3_ppo_variants.benchmark run $arguments --workers 1 --no-progress)
+    done
+    echo "== all grids complete: $(date -u +%FT%TZ)"
+    ;;
+  status)
+    for grid in "${grids[@]}"; do
+      IFS='|' read -r name commit arguments <<<"$grid"
+      echo "== $name, from $commit"
+      # shellcheck disable=SC2086
+      "${PYTHON:-python}" -m sb3_ppo_variants.benchmark status $arguments 2>&1 || true
+    done
+    ;;
+  stop)
+    # the script first, so that it does not go on to the next grid when its run is stopped
+    pkill -f "scripts/grids.sh run" || true
+    pkill -f "sb3_ppo_variants.benchmark run" || true
+    ;;
+  *)
+    echo "usage: scripts/grids.sh run|status|stop" >&2
+    exit 2
+    ;;
+esac

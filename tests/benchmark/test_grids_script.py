@@ -1,0 +1,39 @@
+"""``scripts/grids.sh``: the queue of published grids names grids that the benchmark's command line accepts."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+from sb3_ppo_variants.benchmark.__main__ import main
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "grids.sh"
+
+
+def _queued_arguments() -> list[tuple[str, list[str]]]:
+    """(name, benchmark arguments) of every grid in the script's queue, in its order."""
+    block = re.search(r"^grids=\(\n(.*?)^\)", SCRIPT.read_text(), re.S | re.M)
+    assert block is not None, "scripts/grids.sh has no grids=( ... ) block"
+    queue = []
+    for line in block.group(1).splitlines():
+        name, _commit, arguments = shlex.split(line)[0].split("|")
+        queue.append((name, shlex.split(arguments.replace("$main/", ""))))
+    return queue
+
+
+def test_the_queue_follows_the_issues_order() -> None:
+    names = [name for name, _ in _queued_arguments()]
+    assert names[0] == "table1_1m" and names[1:3] == ["paper_code", "figure3"] and names[3].startswith("klip")
+
+
+@pytest.mark.parametrize("name, arguments", _queued_arguments(), ids=lambda value: str(value).split(" ")[0])
+def test_each_queued_grid_is_accepted(
+    name: str, arguments: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = arguments.index("--out") + 1
+    arguments[out] = str(tmp_path / arguments[out])
+    main(["status", *arguments])
+    assert "not started" in capsys.readouterr().out
