@@ -254,7 +254,6 @@ class SurrogatePPO(OnPolicyAlgorithm):
         self._rollout_advantage_moments: tuple[float, float] | None = None
         self.target_kl = target_kl
         self.fast = bool(fast)
-        self._evaluator: PolicyEvaluator | None = None
         # saved with the model: what load checks a file against (sb3_ppo_variants.saved)
         self._saved_by = type(self).__name__
         self._objective_key = self.objective.key
@@ -367,8 +366,8 @@ class SurrogatePPO(OnPolicyAlgorithm):
     # -- The loop -----------------------------------------------------------------------------------------------------
 
     def _excluded_save_params(self) -> list[str]:
-        # The evaluator holds references to the policy's modules, which are saved with the policy.
-        return [*super()._excluded_save_params(), "_evaluator", "_rollout_advantage_moments"]
+        # statistics of the rollout that the current update reads, measured again by each update
+        return [*super()._excluded_save_params(), "_rollout_advantage_moments"]
 
     @classmethod
     def _wrap_env(cls, env: GymEnv, verbose: int = 0, monitor_wrapper: bool = True) -> VecEnv:
@@ -388,10 +387,11 @@ class SurrogatePPO(OnPolicyAlgorithm):
         return wrapped
 
     def _fast_evaluator(self) -> PolicyEvaluator:
-        """The fast path's evaluator for the current policy (a loaded model has a new policy object)."""
-        if self._evaluator is None or self._evaluator.policy is not self.policy:
-            self._evaluator = make_evaluator(self.policy)
-        return self._evaluator
+        """
+        The fast path's evaluator for the policy as it is now, made for each rollout and each update: a user
+        may replace the policy (``load``), a layer (a new ``value_net``), a parameter, or add hooks between them.
+        """
+        return make_evaluator(self.policy)
 
     def collect_rollouts(
         self,

@@ -13,10 +13,11 @@
 
 The loop itself is the one of :class:`~sb3_ppo_variants.base.SurrogatePPO`, for every path.
 
-Fallbacks, never silent changes of results: gSDE and policies that override how they evaluate actions use the
-policy's own methods; policies that override ``forward`` and rollout buffers other than SB3's
-``RolloutBuffer``/``DictRolloutBuffer`` use SB3's collection; optimizers other than Adam/AdamW keep their own step
-and use autograd.
+Fallbacks, never silent changes of results: gSDE, policies that override how they evaluate actions and policies with
+module hooks use the policy's own methods; policies that override ``forward`` or have module hooks, and rollout
+buffers other than SB3's ``RolloutBuffer``/``DictRolloutBuffer``, use SB3's collection; optimizers other than
+Adam/AdamW keep their own step and use autograd; frozen parameters, gradient hooks and optimizer step hooks use
+autograd and ``optimizer.step``.
 """
 
 from sb3_ppo_variants.fast.analytic import AnalyticEvaluator, analytic_reason

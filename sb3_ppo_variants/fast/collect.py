@@ -15,11 +15,14 @@ cover ``get_distribution``, ``evaluate_actions`` and ``predict_values``.
 Everything else happens as in SB3, in the same order: gSDE noise resampling, action clipping or unscaling, callbacks
 (``update_locals`` then ``on_step``, whose False stops training), the episode-info buffer, timeout bootstrapping
 (GitHub issue #633 of SB3), and GAE. Callbacks see the same local variables except the per-step ``values`` and
-``log_probs``, which do not exist yet during the rollout.
+``log_probs``, which do not exist yet during the rollout. A callback that changes the parameters during a rollout
+(``on_step``) gets a warning: the values and log-probabilities come from the parameters at its end. A policy with
+module hooks is collected by SB3's code, so that a hook sees SB3's calls, one per step.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,7 +36,7 @@ from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
 from stable_baselines3.common.vec_env.base_vec_env import VecEnvStepReturn
 from stable_baselines3.common.vec_env.util import dict_to_obs
 
-from sb3_ppo_variants.fast.evaluator import PolicyEvaluator
+from sb3_ppo_variants.fast.evaluator import PolicyEvaluator, hooks_reason
 from sb3_ppo_variants.observations import check_observations
 
 if TYPE_CHECKING:
@@ -56,7 +59,8 @@ def collection_reason(policy: ActorCriticPolicy) -> str | None:
     for method in BYPASSED:
         if getattr(type(policy), method) is not getattr(ActorCriticPolicy, method):
             return f"{type(policy).__name__} overrides {method}, which this collection does not call"
-    return None
+    # SB3 calls policy(obs) once per step; a hook would see other calls here (batched passes after the rollout)
+    return hooks_reason(policy)
 
 
 def collect_rollouts(
@@ -88,6 +92,8 @@ def collect_rollouts(
         policy.reset_noise(env.num_envs)
 
     callback.on_rollout_start()
+    # the values and log-probabilities are computed after the rollout, with the parameters as they are at its end
+    parameters_at_start = [p.detach().clone() for p in policy.parameters()]
     # every observation is checked before the policy acts on it (what FiniteObservations does in SB3's collection)
     check_observations(model._last_obs, model.num_timesteps)
 
@@ -137,6 +143,7 @@ def collect_rollouts(
         model._last_obs = new_obs  # type: ignore[assignment]
         model._last_episode_starts = dones
 
+    _warn_if_changed(parameters_at_start, policy)
     with th.no_grad():
         _evaluate_rollout(evaluator, rollout_buffer, model.device)
         values = evaluator.predict_values(obs_as_tensor(new_obs, model.device))  # type: ignore[arg-type]
@@ -148,6 +155,19 @@ def collect_rollouts(
     callback.on_rollout_end()
 
     return True
+
+
+def _warn_if_changed(before: list[th.Tensor], policy: ActorCriticPolicy) -> None:
+    """Warn when the parameters differ from ``before`` (e.g. a callback's ``on_step`` loaded or moved them)."""
+    after = list(policy.parameters())
+    if len(after) != len(before) or not all(th.equal(a, b) for a, b in zip(after, before, strict=True)):
+        warnings.warn(
+            "The policy's parameters changed during the rollout (e.g. in a callback's on_step). fast=True computes "
+            "the rollout's values and log-probabilities after the rollout, with the parameters at its end; SB3 "
+            "computes them at each step. Use fast=False to change the policy during a rollout.",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def step(env: VecEnv, actions: np.ndarray) -> VecEnvStepReturn:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch as th
+from torch.optim import optimizer as optimizer_module
 
 try:  # torch >= 2.4 lists the devices with fused optimizer kernels (CPU among them)
     from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
@@ -70,13 +71,17 @@ def fused_adam_step(optimizer: th.optim.Optimizer) -> Callable[[], None]:
     """
     ``optimizer.step`` for use inside :func:`fused_adam`: once the optimizer's state exists, the two kernel calls that
     torch's fused Adam makes per parameter group (step counters, then the update), without ``Optimizer.step``'s
-    hooks, profiling records and regrouping of the tensors on every call. Same kernels, same numbers.
+    profiling records and regrouping of the tensors on every call. Same kernels, same numbers. An optimizer with step
+    hooks (:func:`optimizer_hooks`) steps through ``optimizer.step``, which runs them.
 
     :param optimizer: the optimizer (anything but a plain Adam/AdamW, or state not built yet: ``optimizer.step``)
     :return: a function that makes one step
     """
 
     def step() -> None:
+        if optimizer_hooks(optimizer):  # the user's hooks run inside Optimizer.step
+            optimizer.step()
+            return
         groups = []
         for group in optimizer.param_groups:
             params = group["params"]
@@ -101,6 +106,18 @@ def fused_adam_step(optimizer: th.optim.Optimizer) -> Callable[[], None]:
     if type(optimizer) not in (th.optim.Adam, th.optim.AdamW):
         return optimizer.step
     return step
+
+
+def optimizer_hooks(optimizer: th.optim.Optimizer) -> bool:
+    """
+    Whether ``optimizer.step`` would run hooks: the optimizer's own (``register_step_pre_hook`` /
+    ``register_step_post_hook``) or every optimizer's (``torch.optim.optimizer.register_optimizer_step_*_hook``).
+
+    :param optimizer: the optimizer
+    """
+    own = (getattr(optimizer, name, None) for name in ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks"))
+    shared = (getattr(optimizer_module, f"_global_optimizer_{when}_hooks", None) for when in ("pre", "post"))
+    return any(own) or any(shared)
 
 
 def fused_adam_kernel(optimizer: th.optim.Optimizer, group: dict[str, Any]) -> tuple[Callable[..., None], dict[str, Any]]:

@@ -24,6 +24,7 @@ from stable_baselines3.common.torch_layers import FlattenExtractor, MlpExtractor
 from stable_baselines3.common.type_aliases import PyTorchObs
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.modules import module as module_hooks
 
 from sb3_ppo_variants.fast.heads import head_for
 from sb3_ppo_variants.kl import Captured, capture
@@ -176,7 +177,37 @@ def lean_reason(policy: ActorCriticPolicy) -> str | None:
         return f"the mlp_extractor is a {type(policy.mlp_extractor).__name__}, not SB3's MlpExtractor"
     if not isinstance(policy.action_net, nn.Linear) or not isinstance(policy.value_net, nn.Linear):
         return "action_net or value_net is not an nn.Linear"
+    return hooks_reason(policy)
+
+
+def hooks_reason(policy: nn.Module) -> str | None:
+    """
+    Why the fast path cannot run a policy's layers directly (``F.linear`` on their weights, or closed-form
+    gradients), or None: module hooks would not fire. Forward (pre-)hooks change what a layer computes (e.g.
+    ``torch.nn.utils.prune`` recomputes ``weight`` in one, ``weight_norm`` and ``spectral_norm`` too), backward hooks
+    what it passes back; SB3's own calls of the modules run them all.
+
+    :param policy: the policy
+    :return: the first module with hooks, or None
+    """
+    global_hooks = [getattr(module_hooks, name, None) for name in _GLOBAL_MODULE_HOOKS]
+    if any(global_hooks):
+        return "global module hooks are registered (torch.nn.modules.module.register_module_*_hook)"
+    for name, module in policy.named_modules():
+        if any(getattr(module, hooks, None) for hooks in _MODULE_HOOKS):
+            return f"{name or 'the policy'} ({type(module).__name__}) has forward or backward hooks"
     return None
+
+
+#: the hook dictionaries of an ``nn.Module`` (empty unless hooks are registered)
+_MODULE_HOOKS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks")
+#: and those of every module (torch.nn.modules.module.register_module_forward_hook and kin)
+_GLOBAL_MODULE_HOOKS = (
+    "_global_forward_hooks",
+    "_global_forward_pre_hooks",
+    "_global_backward_hooks",
+    "_global_backward_pre_hooks",
+)
 
 
 def _functional(net: Iterable[nn.Module]) -> Callable[[th.Tensor], th.Tensor]:

@@ -12,10 +12,12 @@ which path trained it, and either path can continue from it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch as th
 from torch import nn
 
-from sb3_ppo_variants.fast.context import _get_fused_kernels_supported_devices, fused_adam_kernel
+from sb3_ppo_variants.fast.context import _get_fused_kernels_supported_devices, fused_adam_kernel, optimizer_hooks
 
 
 def flat_adam_reason(parameters: list[nn.Parameter], optimizer: th.optim.Optimizer) -> str | None:
@@ -27,8 +29,16 @@ def flat_adam_reason(parameters: list[nn.Parameter], optimizer: th.optim.Optimiz
     """
     if type(optimizer) not in (th.optim.Adam, th.optim.AdamW):
         return f"the optimizer is a {type(optimizer).__name__}, not Adam or AdamW"
-    if len(optimizer.param_groups) != 1 or list(optimizer.param_groups[0]["params"]) != parameters:
+    # by identity: == on tensors compares their elements
+    if len(optimizer.param_groups) != 1 or not same_tensors(optimizer.param_groups[0]["params"], parameters):
         return "the optimizer does not hold the policy's parameters as one group"
+    if not all(p.requires_grad for p in parameters):
+        # autograd leaves a frozen parameter without a gradient, so clipping and Adam skip it
+        return "some parameters are frozen (requires_grad=False)"
+    if any(getattr(p, "_backward_hooks", None) or getattr(p, "_post_accumulate_grad_hooks", None) for p in parameters):
+        return "a parameter has gradient hooks (Tensor.register_hook or register_post_accumulate_grad_hook)"
+    if optimizer_hooks(optimizer):
+        return "the optimizer has step hooks (Optimizer.register_step_pre_hook or register_step_post_hook)"
     group = optimizer.param_groups[0]
     if group["amsgrad"] or group.get("differentiable") or group.get("capturable") or isinstance(group["lr"], th.Tensor):
         return "the optimizer uses amsgrad, differentiable, capturable or a tensor learning rate"
@@ -42,6 +52,12 @@ def flat_adam_reason(parameters: list[nn.Parameter], optimizer: th.optim.Optimiz
     if all(states) and len({float(state["step"]) for state in states if state}) != 1:
         return "the optimizer's step counts differ between parameters"
     return None
+
+
+def same_tensors(first: Iterable[th.Tensor], second: Iterable[th.Tensor]) -> bool:
+    """Whether two sequences hold the same tensor objects, in the same order."""
+    first, second = list(first), list(second)
+    return len(first) == len(second) and all(a is b for a, b in zip(first, second, strict=True))
 
 
 class FlatParameters:
