@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 main=$PWD
 
 # fdfa0f5 ran seed 0 of Table 1 and keeps the whole Table 1 grid; the later grids need the paper_code option, the
-# comparators and the KLip-PPO objectives, which came after it.
+# comparators and the KLip-PPO objectives, which came after it: 53ad471 has them, and the fast path's fallbacks for
+# hooked, frozen or replaced layers (which change no number of these grids' policies).
 table1_commit=fdfa0f5
-later_commit=${GRIDS_LATER_COMMIT:-LATER_COMMIT}
+later_commit=${GRIDS_LATER_COMMIT:-53ad471}
 
 # name | worktree commit | benchmark arguments (the folder last)
 grids=(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,15 +14,35 @@ from sb3_ppo_variants.benchmark.__main__ import main
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "grids.sh"
 
 
-def _queued_arguments() -> list[tuple[str, list[str]]]:
-    """(name, benchmark arguments) of every grid in the script's queue, in its order."""
+def _queued_lines() -> list[str]:
+    """The script's queue: one "name|commit|arguments" per grid, in its order."""
     block = re.search(r"^grids=\(\n(.*?)^\)", SCRIPT.read_text(), re.S | re.M)
     assert block is not None, "scripts/grids.sh has no grids=( ... ) block"
+    return [shlex.split(line)[0] for line in block.group(1).splitlines()]
+
+
+def _queued_arguments() -> list[tuple[str, list[str]]]:
+    """(name, benchmark arguments) of every grid in the script's queue, in its order."""
     queue = []
-    for line in block.group(1).splitlines():
-        name, _commit, arguments = shlex.split(line)[0].split("|")
+    for line in _queued_lines():
+        name, _commit, arguments = line.split("|")
         queue.append((name, shlex.split(arguments.replace("$main/", ""))))
     return queue
+
+
+def test_each_queued_commit_exists() -> None:
+    shallow = subprocess.run(
+        ["git", "-C", str(SCRIPT.parent), "rev-parse", "--is-shallow-repository"], capture_output=True, text=True, check=False
+    )
+    if shallow.returncode != 0 or shallow.stdout.strip() != "false":
+        pytest.skip("not a git clone with its whole history")
+    commits = {line.split("|")[1] for line in _queued_lines()}
+    for commit in commits:
+        # the script's variables, resolved as bash does (a default after :-)
+        value = re.search(rf"^{commit[1:]}=(.*)$", SCRIPT.read_text(), re.M) if commit.startswith("$") else None
+        sha = value.group(1).split(":-")[-1].rstrip("}") if value else commit
+        found = subprocess.run(["git", "-C", str(SCRIPT.parent), "cat-file", "-e", f"{sha}^{{commit}}"], check=False)
+        assert found.returncode == 0, f"scripts/grids.sh names {commit} = {sha}, which is no commit of this repository"
 
 
 def test_the_queue_follows_the_issues_order() -> None:
