@@ -50,10 +50,24 @@ def compare(a: list[float], b: list[float], seed: int = 0) -> dict[str, Any]:
     :param a: one number per run of the first setting
     :param b: one number per run of the second setting
     :param seed: seed of the bootstrap
-    :return: means, standard deviations, the difference, its 95% CI, the t statistic and the p-value
+    :return: means, standard deviations, the difference, its 95% CI, the t statistic (None when neither setting's
+        runs differ from each other) and the p-value
     """
     if len(a) < 2 or len(b) < 2:
         raise ValueError(f"need at least 2 runs of each setting, got {len(a)} and {len(b)}")
+    if np.ptp(a) == 0 and np.ptp(b) == 0:
+        # No spread in either (e.g. every run reaches InvertedPendulum's cap of 1000): t and the bootstrap are
+        # undefined, and the difference is known exactly. It is no difference (p = 1) or a certain one (p = 0).
+        difference = float(b[0] - a[0])
+        return {
+            "n": [len(a), len(b)],
+            "mean": [float(a[0]), float(b[0])],
+            "std": [0.0, 0.0],
+            "difference": difference,
+            "difference_ci": [difference, difference],
+            "t": None,
+            "p": 1.0 if difference == 0 else 0.0,
+        }
     t = stats.ttest_ind(b, a, equal_var=False)
     ci = stats.bootstrap(
         (np.asarray(b), np.asarray(a)),
@@ -177,7 +191,8 @@ def _markdown(result: dict[str, Any], runs: list[RunResult]) -> str:
         low, high = row["difference_ci"]
         lines.append(
             f"| {row['env']} | {STATISTICS[row['statistic']]} | {row['n'][0]} / {row['n'][1]} | {ma:.1f} ± {sa:.1f} | "
-            f"{mb:.1f} ± {sb:.1f} | {row['difference']:+.1f} [{low:+.1f}, {high:+.1f}] | {row['t']:.2f} | "
+            f"{mb:.1f} ± {sb:.1f} | {row['difference']:+.1f} [{low:+.1f}, {high:+.1f}] | "
+            f"{'n/a (no spread)' if row['t'] is None else format(row['t'], '.2f')} | "
             f"{row['p']:.3f} | {row['p_holm']:.3f} |"
         )
     verdict = (

@@ -38,6 +38,16 @@ def test_compare_sees_a_shift_and_not_noise() -> None:
         compare([1.0], [1.0, 2.0])
 
 
+def test_compare_runs_without_spread() -> None:
+    # every run at a task's cap: no t statistic, the difference known exactly
+    capped = compare([1000.0, 1000.0], [1000.0, 1000.0, 1000.0])
+    assert capped["t"] is None and capped["p"] == 1.0 and capped["difference_ci"] == [0.0, 0.0]
+    apart = compare([1.0, 1.0], [3.0, 3.0])
+    assert apart["difference"] == 2.0 and apart["p"] == 0.0 and apart["difference_ci"] == [2.0, 2.0]
+    one_spread = compare([1000.0, 1000.0], [1000.0, 990.0])
+    assert one_spread["t"] is not None and 0 < one_spread["p"] <= 1
+
+
 def test_curve_mean_is_the_area_per_timestep() -> None:
     run = synthetic_run("x", "e", 0, level=100.0)
     # a linear rise to 100 has mean ~50 over the run
