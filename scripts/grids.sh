@@ -4,7 +4,8 @@
 # Humanoid first). Each grid runs from a git worktree pinned at the commit it started from, in a virtual environment
 # with its folder's pinned software (results/table1_1m/constraints.txt), so that work on main cannot change the code
 # under a running grid. Every grid resumes where it stopped: start this again in each session and it skips what is
-# stored and goes on.
+# stored and goes on. A session on a CPU whose torch kernels differ from a folder's pin (AVX2 against AVX512) goes on
+# too, its runs a software group of their own in the report (cpu_flag below); other library versions stop it.
 #
 #   nohup scripts/grids.sh run > /tmp/grids.log 2>&1 &   # start or resume, in the background
 #   scripts/grids.sh status                             # how far each grid got, and the time left (PYTHON: the
@@ -43,14 +44,38 @@ checkout() {  # the worktree and venv of a commit, made on first use: prints the
   echo "$venv/bin/python"
 }
 
+cpu_flag() {  # --allow-software-mismatch when a grid's folder is pinned to another CPU capability and nothing else
+  # Torch's CPU kernels differ between AVX2 and AVX512 machines, and which one a session gets is not ours to choose:
+  # a CPU that lacks the pinned instructions cannot repeat the stored runs bit for bit, so its runs join the folder
+  # as their own software group (the report shows the groups). A library version that differs from the pin is
+  # another matter (the venv was installed with the folder's constraints): that stops the grid.
+  local python=$1 folder=$2
+  [ -f "$folder/results.sqlite" ] || return 0
+  "$python" - "$folder" <<'PY'
+import sys
+
+from sb3_ppo_variants.benchmark.software import CPU_CAPABILITY, current_software, mismatches
+from sb3_ppo_variants.benchmark.store import ResultsStore
+
+pin = ResultsStore(sys.argv[1]).pin()
+differ = mismatches(pin, current_software()) if pin else []
+if any(not line.startswith(CPU_CAPABILITY + ":") for line in differ):
+    sys.exit(f"{sys.argv[1]}: libraries differ from the folder's pin: {differ}")
+if differ:
+    print(f"{differ[0]}: this CPU's runs join the folder as their own software group", file=sys.stderr)
+    print("--allow-software-mismatch")
+PY
+}
+
 case "${1:-}" in
   run)
     for grid in "${grids[@]}"; do
       IFS='|' read -r name commit arguments <<<"$grid"
       python=$(checkout "$commit")
       echo "== $name, from $commit: $(date -u +%FT%TZ)"
+      mismatch=$(cd "$main/../grid-code-$commit" && cpu_flag "$python" "${arguments##*--out }")
       # shellcheck disable=SC2086
-      (cd "$main/../grid-code-$commit" && "$python" -m sb3_ppo_variants.benchmark run $arguments --workers 1 --no-progress)
+      (cd "$main/../grid-code-$commit" && "$python" -m sb3_ppo_variants.benchmark run $arguments --workers 1 --no-progress $mismatch)
     done
     echo "== all grids complete: $(date -u +%FT%TZ)"
     ;;

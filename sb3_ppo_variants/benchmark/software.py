@@ -140,15 +140,28 @@ def check_pin(pin: dict[str, str] | None, software: dict[str, str], folder: str 
     if pin is None:
         return
     differ = mismatches(pin, software)
-    if differ:
-        raise SoftwareMismatchError(
-            f"{folder} is pinned to other software than this environment's, so new runs would not be comparable bit "
-            "for bit with the stored ones:\n  "
-            + "\n  ".join(differ)
-            + f"\nInstall the pinned versions (pip install -c {Path(folder) / CONSTRAINTS_FILE} ...), or pass "
-            "--allow-software-mismatch (allow_software_mismatch=True) to add runs made with this software anyway: "
-            "the report then shows the groups."
+    if not differ:
+        return
+    remedies = []
+    if any(not line.startswith(CPU_CAPABILITY + ":") for line in differ):
+        remedies.append(f"Install the pinned versions (pip install -c {Path(folder) / CONSTRAINTS_FILE} ...).")
+    if pin.get(CPU_CAPABILITY, UNKNOWN) != software.get(CPU_CAPABILITY, NOT_INSTALLED):
+        # Hardware, not an install: torch picks its kernels by the instructions the CPU has (forcing AVX512 kernels
+        # with ATEN_CPU_CAPABILITY on a CPU without them dies of an illegal instruction).
+        remedies.append(
+            f"The CPU capability is the machine's, not an install: continuing the grid bit for bit needs a CPU where "
+            f"torch reports {pin.get(CPU_CAPABILITY, UNKNOWN)}."
         )
+    raise SoftwareMismatchError(
+        f"{folder} is pinned to other software than this environment's, so new runs would not be comparable bit "
+        "for bit with the stored ones:\n  "
+        + "\n  ".join(differ)
+        + "\n"
+        + " ".join(remedies)
+        + " Or pass --allow-software-mismatch (allow_software_mismatch=True) to add runs made with this software "
+        "anyway: they are comparable statistically (the same distribution of scores, other episodes), and the report "
+        "shows them as their own software group."
+    )
 
 
 def constraints_text(pin: dict[str, str]) -> str:

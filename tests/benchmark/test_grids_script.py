@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from sb3_ppo_variants.benchmark.__main__ import main
+from sb3_ppo_variants.benchmark.software import CPU_CAPABILITY, current_software, pinned_versions
+from sb3_ppo_variants.benchmark.store import ResultsStore
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "grids.sh"
 
@@ -58,3 +61,34 @@ def test_each_queued_grid_is_accepted(
     arguments[out] = str(tmp_path / arguments[out])
     main(["status", *arguments])
     assert "not started" in capsys.readouterr().out
+
+
+def _cpu_flag(folder: Path) -> subprocess.CompletedProcess[str]:
+    """The script's ``cpu_flag`` function, run with this interpreter on ``folder``."""
+    function = re.search(r"^cpu_flag\(\) \{.*?^\}$", SCRIPT.read_text(), re.S | re.M)
+    assert function is not None, "scripts/grids.sh has no cpu_flag function"
+    return subprocess.run(
+        ["bash", "-c", function.group(0) + '\ncpu_flag "$0" "$1"', sys.executable, str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_a_grid_continues_on_another_cpu_as_its_own_group_but_not_on_other_libraries(tmp_path: Path) -> None:
+    software = current_software()
+    assert _cpu_flag(tmp_path / "new").stdout == ""  # a folder not started has no pin
+    same = tmp_path / "same"
+    ResultsStore(same).pin_once(pinned_versions(software))
+    assert (_cpu_flag(same).returncode, _cpu_flag(same).stdout) == (0, "")
+
+    other_cpu = tmp_path / "other_cpu"
+    ResultsStore(other_cpu).pin_once({**pinned_versions(software), CPU_CAPABILITY: "NOT-THIS-ONE"})
+    flagged = _cpu_flag(other_cpu)
+    assert (flagged.returncode, flagged.stdout.strip()) == (0, "--allow-software-mismatch")
+    assert "own software group" in flagged.stderr
+
+    other_numpy = tmp_path / "other_numpy"
+    ResultsStore(other_numpy).pin_once({**pinned_versions(software), CPU_CAPABILITY: "NOT-THIS-ONE", "numpy": "1.0.0"})
+    refused = _cpu_flag(other_numpy)
+    assert refused.returncode != 0 and refused.stdout == "" and "numpy: pinned 1.0.0" in refused.stderr

@@ -20,6 +20,7 @@ from sb3_ppo_variants.benchmark.software import (
     CPU_CAPABILITY,
     NUMERIC_PACKAGES,
     SoftwareMismatchError,
+    check_pin,
     code_version,
     current_software,
     pinned_versions,
@@ -167,6 +168,27 @@ def test_the_command_line_names_the_library_and_the_flag(
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert "torch: pinned 1.0.0" in err and "--allow-software-mismatch" in err
+
+
+def test_another_cpu_capability_is_refused_as_hardware_not_as_an_install(tmp_path: Path) -> None:
+    software = current_software()
+    other = "AVX512" if software[CPU_CAPABILITY] != "AVX512" else "AVX2"
+    pin = {**pinned_versions(software), CPU_CAPABILITY: other}
+    with pytest.raises(SoftwareMismatchError) as error:
+        check_pin(pin, software, tmp_path)
+    message = str(error.value)
+    assert f"{CPU_CAPABILITY}: pinned {other}, this environment has {software[CPU_CAPABILITY]}" in message
+    assert f"needs a CPU where torch reports {other}" in message and "--allow-software-mismatch" in message
+    assert "Install the pinned versions" not in message  # no install gives a CPU other instructions
+    # a library and the CPU both differ: both remedies
+    with pytest.raises(SoftwareMismatchError) as error:
+        check_pin({**pin, "numpy": "1.0.0"}, software, tmp_path)
+    assert "Install the pinned versions" in str(error.value) and "needs a CPU where" in str(error.value)
+    # a library alone: no word of the CPU
+    with pytest.raises(SoftwareMismatchError) as error:
+        check_pin({**pinned_versions(software), "numpy": "1.0.0"}, software, tmp_path)
+    assert "Install the pinned versions" in str(error.value) and "needs a CPU where" not in str(error.value)
+    check_pin(pinned_versions(software), software, tmp_path)  # the same software passes
 
 
 def test_a_worker_refuses_a_run_whose_software_differs_from_the_pin(tmp_path: Path) -> None:
