@@ -52,13 +52,12 @@ def hyperparameter_note(runs: list[RunResult]) -> list[str]:
             continue
         tuned = [f"{env} (the zoo's {found[0]})" for env in envs if (found := zoo_entry(algo, env)) is not None]
         default = [env for env in envs if zoo_entry(algo, env) is None]
-        lines.append(
-            f"- `{cls.__module__.split('.')[0]}.{cls.__name__}`: rl-zoo3 {ZOO_VERSION}'s tuned hyperparameters on "
-            + (", ".join(tuned) or "no task")
-            + "; SB3's defaults on "
-            + (", ".join(default) or "no task")
-            + " (the zoo has no entry for them)."
-        )
+        parts = []
+        if tuned:
+            parts.append(f"rl-zoo3 {ZOO_VERSION}'s tuned hyperparameters on " + ", ".join(tuned))
+        if default:
+            parts.append("SB3's defaults on " + ", ".join(default) + " (the zoo has no entry for them)")
+        lines.append(f"- `{cls.__module__.split('.')[0]}.{cls.__name__}`: " + "; ".join(parts) + ".")
     return lines
 
 

@@ -402,6 +402,12 @@ def make_report(
     random = random_scores(store, envs)
 
     raw = raw_scores(runs)
+    # the baseline is read before anything is written, so that a wrong one leaves the folder's report as it was
+    baseline_raw: dict[str, dict[str, list[float]]] = {}
+    if baseline is not None:
+        if not (Path(baseline) / ResultsStore.FILENAME).is_file():
+            raise ValueError(f"--baseline {baseline}: no results store ({ResultsStore.FILENAME}) there")
+        baseline_raw = raw_scores(runs_of_budget(ResultsStore(baseline), budget))
     # Table 1's normalisation and aggregate are over its own settings: the comparators are reference rows
     table_settings = {r.setting for r in runs if r.algo not in COMPARATORS}
     table_raw = {env: {s: v for s, v in by.items() if s in table_settings} for env, by in raw.items()}
@@ -451,9 +457,7 @@ def make_report(
     if partition_plot(runs, store.updates(), folder / "klip_partition.png"):
         extra += ["", "The partition of the samples over training (mean over seeds):", "", "![partition](klip_partition.png)"]
     if baseline is not None:
-        if not (Path(baseline) / ResultsStore.FILENAME).is_file():
-            raise ValueError(f"--baseline {baseline}: no results store ({ResultsStore.FILENAME}) there")
-        extra += paper_code_section(raw, raw_scores(runs_of_budget(ResultsStore(baseline), budget)), Path(baseline))
+        extra += paper_code_section(raw, baseline_raw, Path(baseline))
     markdown += "\n".join(extra) + ("\n\n" if extra else "")
     atomic_write_text(folder / "report.md", markdown + "\n".join(software_section(runs, pin)) + "\n")
     return summary

@@ -151,7 +151,7 @@ def test_the_bootstrap_cis_are_reproducible_and_leave_numpys_generator_alone() -
     assert np.random.random() == after  # the caller's generator is where it was
 
 
-def _store_with(folder: Path, rows: dict[tuple[str, str], float]) -> None:
+def _store_with(folder: Path, rows: dict[tuple[str, str], float], timesteps: int = 120_000) -> None:
     """A store with two seeds of each (setting, algo) at the given return level on two MuJoCo tasks."""
     from sb3_ppo_variants.benchmark.store import ResultsStore
 
@@ -162,7 +162,7 @@ def _store_with(folder: Path, rows: dict[tuple[str, str], float]) -> None:
             for seed in (0, 1):
                 episodes = [(i * 1000, level + seed, 1000) for i in range(1, 120)]
                 key = f"{setting}|{env}|{seed}"
-                store.add_run(RunResult(key, setting, algo, env, seed, 120_000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes))
+                store.add_run(RunResult(key, setting, algo, env, seed, timesteps, 1, {}, "v", 1.0, 1.0, "t", "h", episodes))
 
 
 def test_comparators_stay_out_of_table_1s_normalisation_and_get_figure_3(tmp_path: Path) -> None:
@@ -215,9 +215,15 @@ def test_paper_code_rows_are_compared_with_the_baseline_folder(tmp_path: Path) -
         "- HalfCheetah-v5, `clip_0.2_paper_code_fast`: 1500.5 ± 0.7 (2), 95% CI [1494.1, 1506.9] vs the paper's ~1800: "
         "**falls short of it**." in section
     )
+    written = {f.name: f.stat().st_mtime_ns for f in (tmp_path / "paper_code").iterdir() if f.is_file()}
     with pytest.raises(ValueError, match="no results store"):
         make_report(tmp_path / "paper_code", baseline=tmp_path / "nowhere")
     assert not (tmp_path / "nowhere").exists()
+    # a baseline of another budget is refused before any file of the report is rewritten
+    _store_with(tmp_path / "other_budget", {("clip_0.2_fast", "ppo_clip"): 1000.0}, timesteps=2000)
+    with pytest.raises(ValueError, match="no run of"):
+        make_report(tmp_path / "paper_code", baseline=tmp_path / "other_budget")
+    assert {f.name: f.stat().st_mtime_ns for f in (tmp_path / "paper_code").iterdir() if f.is_file()} == written
 
 
 def test_an_unbeaten_env_and_other_budgets_are_named_and_files_are_readable(tmp_path: Path) -> None:
@@ -282,3 +288,21 @@ def test_klip_verdict_says_when_the_intervals_do_not_settle_it() -> None:
     settled = _verdict("fixed_kl", [900.0, 910.0, 920.0], [1000.0, 1010.0, 1020.0])
     assert "**does not hold**" in settled and "The 95% CIs settle it" in settled
     assert _verdict("fixed_kl", [100.0], [1000.0]).endswith("Too few runs for confidence intervals.")
+
+
+def test_the_comparators_hyperparameter_note_names_only_what_applies() -> None:
+    from sb3_ppo_variants.benchmark.figure3 import hyperparameter_note
+
+    def runs(*envs: str) -> list[RunResult]:
+        return [
+            RunResult(f"sb3_trpo|{env}|0", "sb3_trpo", "trpo", env, 0, 1000, 1, {}, "v", 1.0, 1.0, "t", "h", [])
+            for env in envs
+        ]
+
+    (tuned,) = hyperparameter_note(runs("Hopper-v5"))
+    assert tuned == "- `sb3_contrib.TRPO`: rl-zoo3 2.9.2's tuned hyperparameters on Hopper-v5 (the zoo's Hopper-v4)."
+    (default,) = hyperparameter_note(runs("CartPole-v1"))
+    assert default == "- `sb3_contrib.TRPO`: SB3's defaults on CartPole-v1 (the zoo has no entry for them)."
+    (both,) = hyperparameter_note(runs("Hopper-v5", "CartPole-v1"))
+    assert "tuned hyperparameters on Hopper-v5 (the zoo's Hopper-v4); SB3's defaults on CartPole-v1" in both
+    assert hyperparameter_note([]) == []
