@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 import torch as th
-from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.evaluation import evaluate_policy
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.vec_env import VecNormalize
@@ -109,12 +108,26 @@ def test_tensorboard_run_is_named_after_the_class(tmp_path: Any, small_kwargs: d
 LEARNED_RETURN = 150.0
 
 
+def best_cartpole_evaluation(cls: type, seed: int = 0, learning_rate: float = 1e-3) -> float:
+    """The best of eight 10-episode evaluations over 40k steps, sampling actions. Sampled, because on this seed the
+    untrained policy's greedy actions already balance the pole (381 to 459 over 10 episodes with learning_rate=0),
+    while sampled ones score at best 36; the best of several, because no clip can learn and then collapse (seed 2
+    falls from 79 to 9), as sb3-contrib's own learning tests take an EvalCallback's best."""
+    env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
+    evaluations = EvalCallback(
+        make_vec_env("CartPole-v1", n_envs=1, seed=123),
+        n_eval_episodes=10,
+        eval_freq=5_000 // 8,
+        deterministic=False,
+        verbose=0,
+    )
+    model = cls("MlpPolicy", env, n_steps=32, batch_size=64, n_epochs=10, learning_rate=learning_rate, seed=seed, device="cpu")
+    model.learn(40_000, callback=evaluations)
+    return float(evaluations.best_mean_reward)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
 def test_learns_cartpole(cls: type) -> None:
-    env = make_vec_env("CartPole-v1", n_envs=8, seed=0)
-    model = cls("MlpPolicy", env, n_steps=32, batch_size=64, n_epochs=10, learning_rate=1e-3, seed=0, device="cpu")
-    model.learn(40_000)
-    eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=123)
-    mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=10, deterministic=True)
+    mean_return = best_cartpole_evaluation(cls)
     assert mean_return >= LEARNED_RETURN, f"{cls.__name__} reached only {mean_return}"
