@@ -128,3 +128,20 @@ def logged_keys(model: BaseAlgorithm, timesteps: int) -> set[str]:
     model.learn(timesteps)
     model.train()
     return set(model.logger.name_to_value)
+
+
+def best_mean_return(
+    model: BaseAlgorithm, eval_env: Any, timesteps: int, evaluations: int, deterministic: bool = True
+) -> float:
+    """Train ``model`` for ``timesteps`` and return the best of ``evaluations`` evenly spaced 10-episode evaluations.
+
+    The best, as sb3-contrib's own learning tests take an ``EvalCallback``'s best: a return read once after a fixed budget
+    swings with the seed and the CPU's float rounding. A ``VecNormalize`` eval env gets the training env's statistics
+    before each evaluation.
+    """
+    from stable_baselines3.common.callbacks import EvalCallback
+
+    eval_freq = timesteps // evaluations // model.n_envs
+    callback = EvalCallback(eval_env, n_eval_episodes=10, eval_freq=eval_freq, deterministic=deterministic, verbose=0)
+    model.learn(timesteps, callback=callback)
+    return float(callback.best_mean_reward)

@@ -24,7 +24,7 @@ from sb3_ppo_variants import (
 )
 from sb3_ppo_variants.kl import capture, concatenate, kl_divergence, select
 from sb3_ppo_variants.registry import REGISTRY
-from tests.conftest import SB3_TRAIN_KEYS, assert_params_differ, assert_same_params, logged_keys
+from tests.conftest import SB3_TRAIN_KEYS, assert_params_differ, assert_same_params, best_mean_return, logged_keys
 
 SMALL_LSTM = {"lstm_hidden_size": 16}
 BUDGET: dict[str, Any] = dict(n_steps=64, batch_size=32, n_epochs=3, device="cpu", policy_kwargs=SMALL_LSTM)
@@ -200,7 +200,6 @@ def test_the_kl_variants_learn_cartpole_without_velocities(cls: type) -> None:
 
 
 def _best_evaluation_on_cartpole_without_velocities(cls: type, learning_rate: float) -> float:
-    from stable_baselines3.common.callbacks import EvalCallback
     from stable_baselines3.common.vec_env import VecNormalize
     from torch import nn
 
@@ -210,15 +209,12 @@ def _best_evaluation_on_cartpole_without_velocities(cls: type, learning_rate: fl
     env = VecNormalize(make_vec_env(NO_VELOCITY_ENV_ID, n_envs=8, seed=0), norm_reward=False)
     kwargs = dict(n_steps=32, batch_size=256, n_epochs=10, gae_lambda=0.8, gamma=0.98, seed=0)
     policy_kwargs = dict(ortho_init=False, activation_fn=nn.ReLU, lstm_hidden_size=64, net_arch=dict(pi=[64], vf=[64]))
-    # The return after a fixed budget swings between about 30 and 500 from one 10k steps to the next (and with the
-    # CPU's float rounding), so the test takes the best of six evaluations, as sb3-contrib's own LSTM test uses an
-    # EvalCallback. A memoryless policy gets no more than about 50 on this task, a uniformly random one about 22:
-    # above 150 the LSTM is used. The evaluation env copies the training env's normalization before each evaluation.
+    # The return after a fixed budget swings between about 30 and 500 from one 10k steps to the next, so the test takes
+    # the best of six evaluations. A memoryless policy gets no more than about 50 on this task, a uniformly random one
+    # about 22: above 150 the LSTM is used.
     eval_env = VecNormalize(make_vec_env(NO_VELOCITY_ENV_ID, n_envs=4, seed=1), training=False, norm_reward=False)
-    evaluations = EvalCallback(eval_env, n_eval_episodes=10, eval_freq=5_000 // env.num_envs, verbose=0)
     model = cls("MlpLstmPolicy", env, device="cpu", learning_rate=learning_rate, policy_kwargs=policy_kwargs, **kwargs)
-    model.learn(30_000, callback=evaluations)
-    return float(evaluations.best_mean_reward)
+    return best_mean_return(model, eval_env, 30_000, evaluations=6)
 
 
 def test_a_kl_variant_with_the_whole_rollout_as_one_minibatch() -> None:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch as th
-from stable_baselines3.common.callbacks import BaseCallback, EvalCallback
+from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.logger import configure
 from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
@@ -15,7 +15,7 @@ from stable_baselines3.common.vec_env import VecNormalize
 
 from sb3_ppo_variants import VARIANTS, PPOAdaptiveKL
 from sb3_ppo_variants.registry import OBJECTIVES, REGISTRY
-from tests.conftest import ACTION_SPACE_ENVS, SB3_TRAIN_KEYS, dict_obs_env, image_env, params_of
+from tests.conftest import ACTION_SPACE_ENVS, SB3_TRAIN_KEYS, best_mean_return, dict_obs_env, image_env, params_of
 
 ALL = [variant.cls for variant in REGISTRY if variant.family.key == "ppo"]
 KL_CLASSES = [variant.cls for variant in REGISTRY if variant.family.key == "ppo" and variant.penalised]
@@ -111,19 +111,12 @@ LEARNED_RETURN = 150.0
 def best_cartpole_evaluation(cls: type, seed: int = 0, learning_rate: float = 1e-3) -> float:
     """The best of eight 10-episode evaluations over 40k steps, sampling actions. Sampled, because on this seed the
     untrained policy's greedy actions already balance the pole (381 to 459 over 10 episodes with learning_rate=0),
-    while sampled ones score at best 36; the best of several, because no clip can learn and then collapse (seed 2
-    falls from 79 to 9), as sb3-contrib's own learning tests take an EvalCallback's best."""
+    while sampled ones score at best 36; the best of several, because no clip can learn and then collapse (seed 2,
+    evaluated greedily, falls from 79 to 9)."""
     env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
-    evaluations = EvalCallback(
-        make_vec_env("CartPole-v1", n_envs=1, seed=123),
-        n_eval_episodes=10,
-        eval_freq=5_000 // 8,
-        deterministic=False,
-        verbose=0,
-    )
     model = cls("MlpPolicy", env, n_steps=32, batch_size=64, n_epochs=10, learning_rate=learning_rate, seed=seed, device="cpu")
-    model.learn(40_000, callback=evaluations)
-    return float(evaluations.best_mean_reward)
+    eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=123)
+    return best_mean_return(model, eval_env, 40_000, evaluations=8, deterministic=False)
 
 
 @pytest.mark.slow
