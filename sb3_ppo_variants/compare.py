@@ -3,9 +3,12 @@
     python -m sb3_ppo_variants.compare                       # CartPole-v1, 20k steps each, 1 seed
     python -m sb3_ppo_variants.compare --timesteps 50000 --seeds 0 1 2
 
-Every algorithm trains with the same hyperparameters and seeds, then is evaluated for ``--eval-episodes``
-deterministic episodes on a separately seeded env. This is a smoke test of the objectives, not a benchmark: the
-Table 1 reproduction with confidence intervals is ``python -m sb3_ppo_variants.benchmark``.
+Every algorithm trains with the same hyperparameters and seeds, then is evaluated for ``--eval-episodes`` episodes
+on a separately seeded env, before and after training. Evaluation samples actions from the policy, as it acts while it
+trains (``--deterministic`` takes the most likely action instead): on CartPole-v1 the untrained greedy policy of seed 0
+already balances the pole for 381-459 steps, so a greedy score cannot tell an objective that learned from one that did
+not. This is a smoke test of the objectives, not a benchmark: the Table 1 reproduction with confidence intervals is
+``python -m sb3_ppo_variants.benchmark``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
@@ -28,25 +31,47 @@ from sb3_ppo_variants.pipes import run_command_line
 CARTPOLE_KWARGS: dict[str, Any] = dict(n_steps=32, batch_size=256, gae_lambda=0.8, gamma=0.98, n_epochs=20, learning_rate=1e-3)
 
 
-def run(algo: str, env_id: str, n_envs: int, timesteps: int, seed: int, eval_episodes: int) -> tuple[float, float]:
-    """Train one algorithm; return (mean evaluation return, training wall time in seconds)."""
+class Result(NamedTuple):
+    """One algorithm and seed: the mean evaluation return before and after training, and the training wall time."""
+
+    untrained: float
+    trained: float
+    wall_time: float
+
+
+def evaluate(model: Any, env_id: str, seed: int, eval_episodes: int, deterministic: bool) -> float:
+    """Mean return over ``eval_episodes`` episodes of an env seeded apart from training (``seed + 10_000``)."""
+    eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 10_000)
+    mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=eval_episodes, deterministic=deterministic)
+    return float(np.mean(mean_return))
+
+
+def run(
+    algo: str, env_id: str, n_envs: int, timesteps: int, seed: int, eval_episodes: int, deterministic: bool = False
+) -> Result:
+    """Train one algorithm and seed, evaluating it before and after training."""
     kwargs = CARTPOLE_KWARGS if env_id == "CartPole-v1" else {}
     model = ALGORITHMS[algo]("MlpPolicy", make_vec_env(env_id, n_envs=n_envs, seed=seed), seed=seed, device="cpu", **kwargs)
+    # Sampling actions draws from torch's generator: the untrained evaluation runs on a fork of it, so training (and
+    # the trained score) is exactly what model.learn gives without it.
+    with th.random.fork_rng(devices=[]):
+        untrained = evaluate(model, env_id, seed, eval_episodes, deterministic)
     start = time.perf_counter()
     model.learn(timesteps)
     wall_time = time.perf_counter() - start
-    eval_env = make_vec_env(env_id, n_envs=1, seed=seed + 10_000)
-    mean_return, _ = evaluate_policy(model, eval_env, n_eval_episodes=eval_episodes, deterministic=True)
-    return float(np.mean(mean_return)), wall_time
+    return Result(untrained, evaluate(model, env_id, seed, eval_episodes, deterministic), wall_time)
 
 
-def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:
+def main(argv: list[str] | None = None) -> dict[str, list[Result]]:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="CartPole-v1", help="a Gymnasium environment id")
     parser.add_argument("--timesteps", type=int, default=20_000, help="training steps per algorithm and seed")
     parser.add_argument("--n-envs", type=int, default=8, help="parallel environments (DummyVecEnv)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--eval-episodes", type=int, default=10)
+    parser.add_argument(
+        "--deterministic", action="store_true", help="evaluate the most likely action instead of sampling from the policy"
+    )
     parser.add_argument("--algos", nargs="+", default=PPO_FAMILY_ALGORITHMS, choices=PPO_FAMILY_ALGORITHMS)
     args = parser.parse_args(argv)
     if args.timesteps < 1 or args.n_envs < 1 or args.eval_episodes < 1:
@@ -58,19 +83,26 @@ def main(argv: list[str] | None = None) -> dict[str, list[tuple[float, float]]]:
     th.set_num_threads(1)
     # the name column fits the longest key asked for (zoo keys run past 16 characters: ppo_mask_per_sample_kl)
     width = max(len("algorithm"), *(len(algo) for algo in args.algos))
-    results: dict[str, list[tuple[float, float]]] = {}
+    results: dict[str, list[Result]] = {}
     for algo in args.algos:
-        results[algo] = [run(algo, args.env, args.n_envs, args.timesteps, seed, args.eval_episodes) for seed in args.seeds]
-        returns = [r for r, _ in results[algo]]
-        print(f"{algo:>{width}}: return {statistics.mean(returns):8.1f}  ({time.strftime('%H:%M:%S')})", flush=True)
+        results[algo] = [
+            run(algo, args.env, args.n_envs, args.timesteps, seed, args.eval_episodes, args.deterministic)
+            for seed in args.seeds
+        ]
+        trained = statistics.mean(r.trained for r in results[algo])
+        print(f"{algo:>{width}}: return {trained:8.1f}  ({time.strftime('%H:%M:%S')})", flush=True)
 
-    print(f"\n{args.env}, {args.timesteps} steps, seeds {args.seeds}, {args.eval_episodes} deterministic eval episodes\n")
-    print(f"| {'algorithm':<{width}} | {'mean return':>11} | {'wall time (s)':>13} |")
-    print(f"|{'-' * (width + 2)}|{'-' * 13}|{'-' * 15}|")
+    actions = "greedy" if args.deterministic else "sampled"
+    print(
+        f"\n{args.env}, {args.timesteps} steps, seeds {args.seeds}, {args.eval_episodes} eval episodes ({actions} actions)\n"
+    )
+    print(f"| {'algorithm':<{width}} | {'untrained':>9} | {'mean return':>11} | {'wall time (s)':>13} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 11}|{'-' * 13}|{'-' * 15}|")
     for algo, rows in results.items():
-        mean_return = statistics.mean(r for r, _ in rows)
-        wall = statistics.mean(t for _, t in rows)
-        print(f"| {algo:<{width}} | {mean_return:>11.1f} | {wall:>13.1f} |")
+        untrained = statistics.mean(r.untrained for r in rows)
+        trained = statistics.mean(r.trained for r in rows)
+        wall = statistics.mean(r.wall_time for r in rows)
+        print(f"| {algo:<{width}} | {untrained:>9.1f} | {trained:>11.1f} | {wall:>13.1f} |")
     return results
 
 
