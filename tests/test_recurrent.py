@@ -194,9 +194,11 @@ def test_the_fast_path_is_the_same_update_within_float_rounding(cls: type) -> No
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("cls", [RecurrentPPOAdaptiveKL, RecurrentPPOFixedKL], ids=lambda c: c.__name__)
-def test_the_kl_variants_learn_cartpole_without_velocities(cls: type) -> None:
-    assert _best_evaluation_on_cartpole_without_velocities(cls, learning_rate=1e-3) > 150
+def test_a_kl_variant_learns_cartpole_without_velocities() -> None:
+    # One penalty class: the family's piece (sequences, LSTM states) is the same for every objective, and each
+    # objective's learning is tested on the PPO family (tests/test_variants.py::test_learns_cartpole). The adaptive one,
+    # whose beta changes as it trains. Measured: 354 (RecurrentPPOFixedKL 286); with learning_rate=0, 9.6.
+    assert _best_evaluation_on_cartpole_without_velocities(RecurrentPPOAdaptiveKL, learning_rate=1e-3) > 150
 
 
 def _best_evaluation_on_cartpole_without_velocities(cls: type, learning_rate: float) -> float:
@@ -212,7 +214,7 @@ def _best_evaluation_on_cartpole_without_velocities(cls: type, learning_rate: fl
     # The return after a fixed budget swings between about 30 and 500 from one 10k steps to the next, so the test takes
     # the best of six evaluations. A memoryless policy gets no more than about 50 on this task, a uniformly random one
     # about 22: above 150 the LSTM is used.
-    eval_env = VecNormalize(make_vec_env(NO_VELOCITY_ENV_ID, n_envs=4, seed=1), training=False, norm_reward=False)
+    eval_env = VecNormalize(make_vec_env(NO_VELOCITY_ENV_ID, n_envs=10, seed=1), training=False, norm_reward=False)
     model = cls("MlpLstmPolicy", env, device="cpu", learning_rate=learning_rate, policy_kwargs=policy_kwargs, **kwargs)
     return best_mean_return(model, eval_env, 30_000, evaluations=6)
 

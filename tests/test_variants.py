@@ -111,16 +111,22 @@ LEARNED_RETURN = 150.0
 def best_cartpole_evaluation(cls: type, seed: int = 0, learning_rate: float = 1e-3) -> float:
     """The best of eight 10-episode evaluations over 40k steps, sampling actions. Sampled, because on this seed the
     untrained policy's greedy actions already balance the pole (381 to 459 over 10 episodes with learning_rate=0),
-    while sampled ones score at best 36; the best of several, because no clip can learn and then collapse (seed 2,
-    evaluated greedily, falls from 79 to 9)."""
+    while sampled ones score at best 31 (this measure, learning_rate=0); the best of several, because no clip can
+    learn and then collapse (seed 2, evaluated greedily, falls from 79 to 9). The 10 episodes run on 10 envs at once,
+    a fifth of the evaluation time of one env."""
     env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
     model = cls("MlpPolicy", env, n_steps=32, batch_size=64, n_epochs=10, learning_rate=learning_rate, seed=seed, device="cpu")
-    eval_env = make_vec_env("CartPole-v1", n_envs=1, seed=123)
+    eval_env = make_vec_env("CartPole-v1", n_envs=10, seed=123)
     return best_mean_return(model, eval_env, 40_000, evaluations=8, deterministic=False)
 
 
+#: Not PPOClip, whose training is stock PPO's bit for bit (tests/test_parity.py), nor PPOPerSampleKL, whose update is
+#: PPOClip's to 1e-6 (tests/objectives/test_per_sample.py): their learning is SB3's, which SB3's own tests check.
+LEARNING_CLASSES = [cls for cls in ALL if cls.__name__ not in ("PPOClip", "PPOPerSampleKL")]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("cls", ALL, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", LEARNING_CLASSES, ids=lambda c: c.__name__)
 def test_learns_cartpole(cls: type) -> None:
     mean_return = best_cartpole_evaluation(cls)
     assert mean_return >= LEARNED_RETURN, f"{cls.__name__} reached only {mean_return}"

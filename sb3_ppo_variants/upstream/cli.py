@@ -11,6 +11,10 @@ of the installed releases (downloaded once with pip), so the same command checks
     pip install "sb3-ppo-variants[upstream]" stable-baselines3==<version> sb3-contrib==<version>
     python -m sb3_ppo_variants.upstream --jobs 2
 
+``--pairwise`` runs each variant on one path only, the exact path and ``fast=True`` alternating over the
+objectives and families (:func:`select_runs`), so that every pair of objective and family, objective and path, and
+family and path still runs: about half the pytest runs of the full product, which is what CI runs on each change.
+
 Exit status 0 when every variant passes every test the stock class passes (bar the exclusions), 1 otherwise.
 """
 
@@ -213,6 +217,34 @@ def stale_exclusions(results: Sequence[RunResult]) -> list[Exclusion]:
     return stale
 
 
+def select_runs(
+    family_keys: Sequence[str], variant_keys: Sequence[str] | None, paths: Sequence[bool], pairwise: bool = False
+) -> list[UpstreamRun]:
+    """
+    The pytest runs of a command: per family, the stock class, then each of its variants on each path.
+
+    :param family_keys: the families (``ppo``, ``ppo_mask``, ``ppo_lstm``)
+    :param variant_keys: only these variants (registry keys), or None for all
+    :param paths: the paths (``fast`` False, True)
+    :param pairwise: with both paths, each variant on one path only: the path alternates with the objective's position
+        in the registry and the family's position among all families, so that (with every family and objective)
+        each objective runs both paths across the families and each family both paths across its objectives
+    """
+    families = list(UPSTREAM_FAMILIES)
+    runs: list[UpstreamRun] = []
+    for family_key in family_keys:
+        runs.append(UpstreamRun(family_key))
+        members = [variant for variant in REGISTRY if variant.family.key == family_key]
+        for position, variant in enumerate(members):
+            if variant_keys is not None and variant.key not in variant_keys:
+                continue
+            chosen = list(paths)
+            if pairwise and len(chosen) > 1:
+                chosen = [chosen[(position + families.index(family_key)) % len(chosen)]]
+            runs += [UpstreamRun(family_key, variant.key, fast) for fast in chosen]
+    return runs
+
+
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m sb3_ppo_variants.upstream",
@@ -236,6 +268,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--paths", nargs="+", choices=list(PATHS), default=list(PATHS), help="exact, fast or both (default: both)"
     )
+    parser.add_argument(
+        "--pairwise",
+        action="store_true",
+        help="each variant on one path, alternating, so that every objective-family, objective-path and family-path "
+        "pair still runs (about half the runs; what CI runs)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="pytest processes at once (default 1)")
     parser.add_argument("--source-sb3", type=Path, help="an unpacked stable-baselines3 sdist (default: download)")
     parser.add_argument("--source-contrib", type=Path, help="an unpacked sb3-contrib sdist (default: download)")
@@ -254,16 +292,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     sources: dict[str, Path] = {}
     given = {"stable-baselines3": args.source_sb3, "sb3-contrib": args.source_contrib}
-    runs: list[UpstreamRun] = []
+    runs = select_runs(args.families, args.variants, [PATHS[path] for path in args.paths], args.pairwise)
     for family_key in args.families:
-        upstream = UPSTREAM_FAMILIES[family_key]
-        distribution = upstream.distribution
+        distribution = UPSTREAM_FAMILIES[family_key].distribution
         if distribution not in sources:
             sources[distribution] = given[distribution] or upstream_source(distribution, args.cache)
-        runs.append(UpstreamRun(family_key))
-        for variant in REGISTRY:
-            if variant.family.key == family_key and (args.variants is None or variant.key in args.variants):
-                runs += [UpstreamRun(family_key, variant.key, PATHS[path]) for path in args.paths]
     versions = {distribution: installed_version(distribution) for distribution in sources}
     print("upstream tests of " + ", ".join(f"{name} {version}" for name, version in versions.items()), flush=True)
 

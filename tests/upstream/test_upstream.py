@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sb3_ppo_variants.upstream import exclusions
-from sb3_ppo_variants.upstream.cli import RunResult, _summarise, compare, execute, stale_exclusions
+from sb3_ppo_variants.upstream.cli import RunResult, _summarise, compare, execute, select_runs, stale_exclusions
 from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion, exclusion_for
 from sb3_ppo_variants.upstream.targets import UPSTREAM_FAMILIES, UpstreamRun
 
@@ -85,6 +85,33 @@ def test_fast_runs_default_to_fast(fake_source: Path, tmp_path: Path, monkeypatc
     fast = run(fake_source, Path("logs"), "ppo_no_clip", fast=True)
     assert fast.outcomes["tests/test_fake.py::test_fast_default"] == "passed", fast.log
     assert fast.outcomes["tests/test_fake.py::test_names_the_class"] == "passed"
+
+
+def test_pairwise_runs_every_pair_in_about_half_the_runs() -> None:
+    families = list(UPSTREAM_FAMILIES)
+    full = select_runs(families, None, [False, True])
+    pairwise = select_runs(families, None, [False, True], pairwise=True)
+    variants = [run for run in full if run.variant_key is not None]
+    assert len(full) == len(families) + len(variants)
+    assert [run for run in pairwise if run.variant_key is None] == [UpstreamRun(family) for family in families]
+    chosen = [run for run in pairwise if run.variant_key is not None]
+    assert len(chosen) * 2 == len(variants)  # each variant once, on one of its two paths
+    assert {(run.family_key, run.variant_key) for run in chosen} == {(run.family_key, run.variant_key) for run in variants}
+    pairs = {
+        "objective-path": {(run.objective_key, run.fast) for run in variants},
+        "family-path": {(run.family_key, run.fast) for run in variants},
+        "objective-family": {(run.objective_key, run.family_key) for run in variants},
+    }
+    assert {(run.objective_key, run.fast) for run in chosen} == pairs["objective-path"]
+    assert {(run.family_key, run.fast) for run in chosen} == pairs["family-path"]
+    assert {(run.objective_key, run.family_key) for run in chosen} == pairs["objective-family"]
+    # one path asked for: pairwise has nothing to alternate
+    assert select_runs(["ppo"], None, [True], pairwise=True) == select_runs(["ppo"], None, [True])
+    assert [run.label for run in select_runs(["ppo"], ["ppo_clip"], [False, True])] == [
+        "PPO (stock)",
+        "PPOClip",
+        "PPOClip fast=True",
+    ]
 
 
 def test_exclusions_apply_to_their_classes_only(monkeypatch: pytest.MonkeyPatch) -> None:
