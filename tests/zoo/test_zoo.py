@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -43,9 +44,19 @@ CLASSES = {
 }
 
 
+#: One torch thread per zoo process, as in the test process (tests/conftest.py): with torch's default of one per core,
+#: two pytest-xdist workers on two cores ran four threads, and the LSTM test's zoo run took minutes instead of seconds.
+ONE_THREAD = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def zoo(*args: str, cwd: Path, succeed: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(
-        [sys.executable, "-m", "sb3_ppo_variants.zoo", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "sb3_ppo_variants.zoo", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=ONE_THREAD,
     )
     if succeed:
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
