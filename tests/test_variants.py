@@ -111,9 +111,9 @@ LEARNED_RETURN = 150.0
 def best_cartpole_evaluation(cls: type, seed: int = 0, learning_rate: float = 1e-3) -> float:
     """The best of eight 10-episode evaluations over 40k steps, sampling actions. Sampled, because on this seed the
     untrained policy's greedy actions already balance the pole (381 to 459 over 10 episodes with learning_rate=0),
-    while sampled ones score at best 31 (this measure, learning_rate=0); the best of several, because no clip can
-    learn and then collapse (seed 2, evaluated greedily, falls from 79 to 9). The 10 episodes run on 10 envs at once,
-    a fifth of the evaluation time of one env."""
+    while sampled ones score 31.1 (this measure, learning_rate=0); the best of several, because no clip can
+    learn and then collapse (seed 2, evaluated greedily, falls from 79 to 9). The 10 episodes run on 10 envs at once:
+    0.55 s per evaluation of the trained policy against 4.3 s on one env."""
     env = make_vec_env("CartPole-v1", n_envs=8, seed=seed)
     model = cls("MlpPolicy", env, n_steps=32, batch_size=64, n_epochs=10, learning_rate=learning_rate, seed=seed, device="cpu")
     eval_env = make_vec_env("CartPole-v1", n_envs=10, seed=123)
