@@ -3,7 +3,8 @@ place of the stock algorithm it mirrors, compared test by test with the stock cl
 
 For each family (``ppo``: SB3's tests with ``PPO`` replaced; ``ppo_mask`` and ``ppo_lstm``: sb3-contrib's with
 ``MaskablePPO`` / ``RecurrentPPO`` replaced) it runs the tests that use the class (selected automatically, see
-:mod:`~sb3_ppo_variants.upstream.plugin`) once with the stock class and once per variant and path (exact, ``fast``).
+:mod:`~sb3_ppo_variants.upstream.plugin`) once per variant and path (exact, ``fast``), then the stock class on the
+tests that some variant did not pass (``--all-stock``: on every test, which only changes the stock row's counts).
 A variant fails when a test that the stock class passes does not pass with it, unless
 :mod:`~sb3_ppo_variants.upstream.exclusions` lists that test for it with the reason. The tests come from the sdists
 of the installed releases (downloaded once with pip), so the same command checks any SB3 release before upgrading::
@@ -21,6 +22,7 @@ Exit status 0 when every variant passes every test the stock class passes (bar t
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -140,7 +142,7 @@ def execute(
     # absolute: pytest runs in a scratch folder, where a relative --out would point elsewhere
     logs = logs.resolve()
     report = logs / f"{name}.json"
-    run = UpstreamRun(run.family_key, run.variant_key, run.fast, str(report))
+    run = dataclasses.replace(run, report=str(report))
     env = {**os.environ, ENV_VAR: run.to_json()}
     if threads is not None:
         env["OMP_NUM_THREADS"] = env["MKL_NUM_THREADS"] = str(threads)
@@ -217,6 +219,28 @@ def stale_exclusions(results: Sequence[RunResult]) -> list[Exclusion]:
     return stale
 
 
+def unpassed_tests(results: Sequence[RunResult], family_key: str) -> tuple[str, ...]:
+    """
+    What the stock class must run to judge a family's variants: the tests some variant ran and did not pass (a
+    module that failed to collect: the whole module). A test every variant passed is no regression, whatever the
+    stock class does with it.
+
+    :param results: the variants' runs
+    :param family_key: the family
+    """
+    return tuple(
+        sorted(
+            {
+                test
+                for result in results
+                if result.run.family_key == family_key and result.run.variant_key is not None
+                for test, outcome in result.outcomes.items()
+                if outcome not in ("passed", "excluded")
+            }
+        )
+    )
+
+
 def select_runs(
     family_keys: Sequence[str], variant_keys: Sequence[str] | None, paths: Sequence[bool], pairwise: bool = False
 ) -> list[UpstreamRun]:
@@ -274,6 +298,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="each variant on one path, alternating, so that every objective-family, objective-path and family-path "
         "pair still runs (about half the runs; what CI runs)",
     )
+    parser.add_argument(
+        "--all-stock",
+        action="store_true",
+        help="run the stock class on every test, not only on those some variant did not pass (the same verdict; the "
+        "stock row then counts all the tests the stock class passes)",
+    )
     parser.add_argument("--jobs", type=int, default=1, help="pytest processes at once (default 1)")
     parser.add_argument("--source-sb3", type=Path, help="an unpacked stable-baselines3 sdist (default: download)")
     parser.add_argument("--source-contrib", type=Path, help="an unpacked sb3-contrib sdist (default: download)")
@@ -311,8 +341,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {run.label}: {len(result.outcomes)} tests in {result.seconds:.0f} s", flush=True)
             return result
 
+        first = [run for run in runs if run.variant_key is not None or args.all_stock]
         with ThreadPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(one, runs))
+            results = list(pool.map(one, first))
+            if not args.all_stock:
+                stock_runs = [
+                    dataclasses.replace(run, only=unpassed_tests(results, run.family_key))
+                    for run in runs
+                    if run.variant_key is None
+                ]
+                # a family whose variants passed every test they ran needs no stock run: an empty one stands for it
+                needed = [run for run in stock_runs if run.only]
+                done = dict(zip(needed, pool.map(one, needed), strict=True))
+                results += [done.get(run) or RunResult(run) for run in stock_runs]
         return _summarise(results, versions, args.json)
 
 
@@ -326,17 +367,30 @@ def _summarise(results: list[RunResult], versions: dict[str, str], json_path: Pa
     for family_key, stock_result in stock.items():
         stock_passed = [test for test, outcome in stock_result.outcomes.items() if outcome == "passed"]
         not_passing = {test: outcome for test, outcome in stock_result.outcomes.items() if outcome != "passed"}
-        if stock_result.returncode not in (0, 1) or not stock_passed:
+        only = stock_result.run.only
+        if only is None and (stock_result.returncode not in (0, 1) or not stock_passed):
             print(f"{stock_result.run.label}: pytest failed to run (exit {stock_result.returncode}), see {stock_result.log}")
             failed = True
+        # run on the tests some variant did not pass, the stock class must have run each of them: one it did not run
+        # would hide a variant's failure
+        unjudged = [test for test in only or () if "::" in test and test not in stock_result.outcomes]
+        if unjudged:
+            print(f"{stock_result.run.label}: did not run {len(unjudged)} of the tests to judge, e.g. {unjudged[0]}")
+            print(f"    (exit {stock_result.returncode}, see {stock_result.log})")
+            failed = True
         ran = [test for test, outcome in stock_result.outcomes.items() if outcome != "collection error"]
-        print(f"{stock_result.run.label:<{width}}{len(ran):>6}{len(stock_passed):>8}")
+        label = stock_result.run.label if only is None else f"{stock_result.run.label}*"
+        print(f"{label:<{width}}{len(ran):>6}{len(stock_passed):>8}")
         comparisons = [
             compare(stock_result, result)
             for result in results
             if result.run.family_key == family_key and result is not stock_result
         ]
         for comparison in comparisons:
+            variant = comparison.result
+            if variant.returncode not in (0, 1) or comparison.passed == 0:
+                print(f"{variant.run.label}: pytest failed to run (exit {variant.returncode}), see {variant.log}")
+                failed = True
             print(
                 f"{comparison.result.run.label:<{width}}{comparison.run:>6}{comparison.passed:>8}"
                 f"{len(comparison.excluded):>10}{len(comparison.regressions):>13}"
@@ -345,9 +399,15 @@ def _summarise(results: list[RunResult], versions: dict[str, str], json_path: Pa
                 print(f"    {outcome}: {test}: {comparison.result.reasons.get(test, '')}  (log: {comparison.result.log})")
             failed = failed or bool(comparison.regressions)
         summary["families"][family_key] = {
-            "stock": {"passed": len(stock_passed), "not passed here": not_passing},
+            "stock": {
+                "run": "every test" if only is None else list(only),
+                "passed": len(stock_passed),
+                "not passed here": not_passing,
+            },
             "variants": [comparison.to_json() for comparison in comparisons],
         }
+    if any(result.run.only is not None for result in stock.values()):
+        print("* the stock class ran only the tests that some variant did not pass (--all-stock: every test)")
     stale = stale_exclusions(results)
     for exclusion in stale:
         print(f"stale exclusion (excluded nothing): {exclusion.test} for {exclusion.families}/{exclusion.objectives}")

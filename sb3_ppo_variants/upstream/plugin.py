@@ -171,6 +171,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             deselected.append(item)
             continue
         test_id = normalised_id(item, _class, stock_name)
+        if not _run.selects(test_id):
+            deselected.append(item)
+            continue
         exclusion = exclusion_for(test_id, _run)
         if exclusion is not None:
             _outcomes[test_id] = "excluded"

@@ -59,12 +59,15 @@ class UpstreamRun:
     :param variant_key: our class's registry key (``ppo_adaptive_kl``), or None for the stock class
     :param fast: whether the class runs with ``fast=True``
     :param report: where the plugin writes the outcomes (JSON), or empty for nowhere
+    :param only: run only these tests (normalised ids, or a module's path for all its tests), or None for every test
+        that uses the class
     """
 
     family_key: str
     variant_key: str | None = None
     fast: bool = False
     report: str = ""
+    only: tuple[str, ...] | None = None
 
     @property
     def family(self) -> UpstreamFamily:
@@ -104,4 +107,11 @@ class UpstreamRun:
 
     @classmethod
     def from_json(cls, text: str) -> UpstreamRun:
-        return cls(**json.loads(text))
+        fields = json.loads(text)
+        if fields.get("only") is not None:
+            fields["only"] = tuple(fields["only"])
+        return cls(**fields)
+
+    def selects(self, test_id: str) -> bool:
+        """Whether the run runs the test (normalised id) that uses its class: every one, or those ``only`` names."""
+        return self.only is None or test_id in self.only or test_id.partition("::")[0] in self.only

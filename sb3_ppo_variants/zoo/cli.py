@@ -18,11 +18,14 @@ gradient clipping; see sb3_ppo_variants.paper_code).
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 from sb3_ppo_variants.zoo import ZOO_KEYS, hyperparams_file, register
 
 SCRIPTS = ("train", "enjoy", "plot_train", "plot_from_file", "all_plots")
+#: the scripts run from their own module, as rl_zoo3.cli runs them, without importing the plotting ones
+LIGHT_SCRIPTS = {"train": ("rl_zoo3.train", "train"), "enjoy": ("rl_zoo3.enjoy", "enjoy")}
 #: what ``train --help`` shows before rl-zoo3's own help (our options, which rl-zoo3's parser never sees)
 TRAIN_HELP = """sb3-ppo-variants options of train (taken out before rl-zoo3 parses the rest):
   --paper               the paper's Table 3 setting for every env (SB3's defaults, one env, 1M steps, the paper's
@@ -83,7 +86,15 @@ def main(argv: list[str] | None = None) -> None:
     if arguments[0] == "train" and {"-h", "--help"} & set(arguments[1:]):
         print(TRAIN_HELP)
     register()  # before rl-zoo3 builds its parser, whose --algo choices come from ALGOS
+    script, rest = arguments[0], arguments[1:]
+    sys.argv = [sys.argv[0], *rest]
+    if script in LIGHT_SCRIPTS:
+        # rl_zoo3.cli imports every script, and its plots import seaborn, scipy.stats and pandas: train and enjoy
+        # started ~2 s sooner without them (python -X importtime), which each zoo run pays
+        module_name, function_name = LIGHT_SCRIPTS[script]
+        getattr(importlib.import_module(module_name), function_name)()
+        return
     from rl_zoo3.cli import main as zoo_main
 
-    sys.argv = [sys.argv[0], *arguments]
+    sys.argv = [sys.argv[0], script, *rest]
     zoo_main()

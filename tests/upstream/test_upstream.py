@@ -7,14 +7,23 @@ sb3_ppo_variants.upstream``.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from sb3_ppo_variants.upstream import exclusions
-from sb3_ppo_variants.upstream.cli import RunResult, _summarise, compare, execute, select_runs, stale_exclusions
+from sb3_ppo_variants.upstream import cli, exclusions
+from sb3_ppo_variants.upstream.cli import (
+    RunResult,
+    _summarise,
+    compare,
+    main,
+    select_runs,
+    stale_exclusions,
+    unpassed_tests,
+)
 from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion, exclusion_for
 from sb3_ppo_variants.upstream.targets import UPSTREAM_FAMILIES, UpstreamRun
 
@@ -42,6 +51,10 @@ def test_unrelated():
     assert A2C is not None
 
 
+def test_fails_for_every_class():
+    assert PPO.__name__ == "no class has this name"
+
+
 @pytest.mark.expensive
 def test_long():
     assert PPO is not None
@@ -57,34 +70,55 @@ def fake_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run(source: Path, logs: Path, variant: str | None, fast: bool = False) -> RunResult:
-    logs.mkdir(exist_ok=True)
-    return execute(UpstreamRun("ppo", variant, fast), source, logs, restated=False, timeout=600)
-
-
-def test_selection_and_names_across_classes(fake_source: Path, tmp_path: Path) -> None:
-    """The tests that use the class run, under the stock run's ids; the others and upstream's long ones do not."""
-    stock = run(fake_source, tmp_path, None)
-    assert stock.outcomes == {
-        "tests/test_fake.py::test_parametrised[PPO]": "passed",
-        "tests/test_fake.py::test_names_the_class": "passed",
-        "tests/test_fake.py::test_fast_default": "passed",
-    }, stock.log
-    clip = run(fake_source, tmp_path, "ppo_clip")
-    # the same ids; test_names_the_class does not hold for PPOClip
-    assert clip.outcomes.keys() == stock.outcomes.keys()
-    assert clip.outcomes["tests/test_fake.py::test_names_the_class"] == "failed"
-    assert "PPOClip" in clip.reasons["tests/test_fake.py::test_names_the_class"]
-    comparison = compare(stock, clip)
-    assert comparison.run == 3 and comparison.passed == 2
-    assert comparison.regressions == {"tests/test_fake.py::test_names_the_class": "failed"}
-
-
-def test_fast_runs_default_to_fast(fake_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_command_end_to_end(fake_source: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests that use the class run, under the stock class's ids (the others and upstream's long ones do not);
+    the fast runs default to ``fast=True``; the variants run first, then the stock class on what they did not pass,
+    which decides whether that is a regression (test_names_the_class: the stock class passes it) or not (a test
+    every class fails). ``--pairwise`` puts PPOClip on the exact path and PPONoClip on the fast one."""
     monkeypatch.chdir(tmp_path)  # and a relative log folder (CI passes --out .upstream-logs) still gets the outcomes
-    fast = run(fake_source, Path("logs"), "ppo_no_clip", fast=True)
-    assert fast.outcomes["tests/test_fake.py::test_fast_default"] == "passed", fast.log
-    assert fast.outcomes["tests/test_fake.py::test_names_the_class"] == "passed"
+    # no restated tests: they are SB3's, and learn (test_every_exclusion_is_explained_and_restated_where_it_says)
+    (tmp_path / "restated").mkdir()
+    (tmp_path / "restated" / cli.RESTATED_FILES["stable-baselines3"]).write_text("")
+    monkeypatch.setattr(cli, "RESTATED", tmp_path / "restated")
+    args = ["--families", "ppo", "--variants", "ppo_clip", "ppo_no_clip", "--pairwise", "--jobs", "2"]
+    status = main([*args, "--source-sb3", str(fake_source), "--out", "logs", "--json", "summary.json"])
+    clip = json.loads(Path("logs/PPOClip.json").read_text())
+    assert clip["outcomes"] == {
+        "tests/test_fake.py::test_parametrised[PPO]": "passed",
+        "tests/test_fake.py::test_names_the_class": "failed",
+        "tests/test_fake.py::test_fast_default": "passed",
+        "tests/test_fake.py::test_fails_for_every_class": "failed",
+    }
+    assert "PPOClip" in clip["reasons"]["tests/test_fake.py::test_names_the_class"]
+    fast = json.loads(Path("logs/PPONoClip_fast_True.json").read_text())["outcomes"]
+    assert fast["tests/test_fake.py::test_fast_default"] == fast["tests/test_fake.py::test_names_the_class"] == "passed"
+
+    data = json.loads(Path("summary.json").read_text())["families"]["ppo"]
+    assert data["stock"]["run"] == [
+        "tests/test_fake.py::test_fails_for_every_class",
+        "tests/test_fake.py::test_names_the_class",
+    ]
+    assert data["stock"]["passed"] == 1 and set(data["stock"]["not passed here"]) == {data["stock"]["run"][0]}
+    regressions = {variant["variant"]: variant["regressions"] for variant in data["variants"]}
+    assert list(regressions["PPOClip"]) == ["tests/test_fake.py::test_names_the_class"]
+    assert regressions["PPONoClip fast=True"] == {}
+    assert status == 1
+
+
+def test_a_stock_run_that_misses_a_test_to_judge_or_a_variant_that_ran_nothing_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    judged = RunResult(UpstreamRun("ppo", only=("t.py::b",)), {"t.py::b": "failed"})
+    variant = RunResult(UpstreamRun("ppo", "ppo_no_clip"), {"t.py::a": "passed", "t.py::b": "failed"})
+    assert unpassed_tests([variant], "ppo") == ("t.py::b",) and unpassed_tests([variant], "ppo_mask") == ()
+    # (the exit statuses below also judge stale exclusions, so each run's lines are read instead)
+    _summarise([judged, variant], {}, None)
+    assert "did not run" not in capsys.readouterr().out
+    _summarise([RunResult(UpstreamRun("ppo", only=("t.py::b",))), variant], {}, None)
+    assert "PPO (stock): did not run 1 of the tests to judge, e.g. t.py::b" in capsys.readouterr().out
+    crashed = RunResult(UpstreamRun("ppo", "ppo_no_clip"), returncode=2)
+    _summarise([RunResult(UpstreamRun("ppo", only=())), crashed], {}, None)
+    assert "PPONoClip: pytest failed to run (exit 2)" in capsys.readouterr().out
 
 
 def test_pairwise_runs_every_pair_in_about_half_the_runs() -> None:

@@ -63,11 +63,17 @@ def zoo(*args: str, cwd: Path, succeed: bool = True) -> subprocess.CompletedProc
     return result
 
 
+#: enjoy looks every algorithm up in rl-zoo3's ALGOS, where register() puts all of ours alike (checked key by key in
+#: test_console_script_and_stock_algorithms): it runs for stock PPO and for one of ours, each run an interpreter start
+ENJOYED = ("ppo", "ppo_adaptive_kl")
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("algo", list(CLASSES))
 def test_train_save_enjoy(algo: str, tmp_path: Path) -> None:
     zoo("train", "--algo", algo, "--env", "CartPole-v1", "-n", "2048", "--seed", "3", "-f", "logs", cwd=tmp_path)
-    zoo("enjoy", "--algo", algo, "--env", "CartPole-v1", "-f", "logs", "--no-render", "-n", "200", cwd=tmp_path)
+    if algo in ENJOYED:
+        zoo("enjoy", "--algo", algo, "--env", "CartPole-v1", "-f", "logs", "--no-render", "-n", "200", cwd=tmp_path)
     model = CLASSES[algo].load(tmp_path / "logs" / algo / "CartPole-v1_1" / "CartPole-v1.zip")
     assert type(model) is CLASSES[algo]
     assert model.num_timesteps >= 2048
@@ -260,6 +266,7 @@ def test_console_script_and_stock_algorithms() -> None:
     register()
     assert {"ppo", "a2c", "trpo", *ZOO_KEYS} <= set(ALGOS)
     assert ALGOS["ppo_clip"] is PPOClip and ALGOS["ppo"] is PPO
+    assert {key: ALGOS[key] for key in ZOO_KEYS} == {key: BY_KEY[key].cls for key in ZOO_KEYS}
 
 
 def test_paper_code_configuration(tmp_path: Path) -> None:
