@@ -86,15 +86,14 @@ def main(argv: list[str] | None = None) -> None:
     if arguments[0] == "train" and {"-h", "--help"} & set(arguments[1:]):
         print(TRAIN_HELP)
     register()  # before rl-zoo3 builds its parser, whose --algo choices come from ALGOS
-    script, rest = arguments[0], arguments[1:]
-    sys.argv = [sys.argv[0], *rest]
-    if script in LIGHT_SCRIPTS:
+    if arguments[0] in LIGHT_SCRIPTS:
         # rl_zoo3.cli imports every script, and its plots import seaborn, scipy.stats and pandas: train and enjoy
         # started ~2 s sooner without them (python -X importtime), which each zoo run pays
-        module_name, function_name = LIGHT_SCRIPTS[script]
+        module_name, function_name = LIGHT_SCRIPTS[arguments[0]]
+        sys.argv = [sys.argv[0], *arguments[1:]]  # as rl_zoo3.cli leaves it for the script
         getattr(importlib.import_module(module_name), function_name)()
         return
     from rl_zoo3.cli import main as zoo_main
 
-    sys.argv = [sys.argv[0], script, *rest]
+    sys.argv = [sys.argv[0], *arguments]
     zoo_main()
