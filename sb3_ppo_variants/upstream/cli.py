@@ -29,15 +29,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.registry import REGISTRY
-from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, Exclusion
+from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, ORIGINAL_RAN, Exclusion
 from sb3_ppo_variants.upstream.sources import installed_version, upstream_source
 from sb3_ppo_variants.upstream.targets import ENV_VAR, UPSTREAM_FAMILIES, UpstreamRun
 
@@ -182,12 +183,12 @@ def compare(stock: RunResult, variant: RunResult) -> Comparison:
     :param variant: a variant's run of the same family
     """
     excluded = sorted(test for test, outcome in variant.outcomes.items() if outcome == "excluded")
-    ran = [test for test, outcome in variant.outcomes.items() if outcome not in ("excluded", "collection error")]
+    ran = [test for test, outcome in variant.outcomes.items() if outcome not in ("excluded", ORIGINAL_RAN, "collection error")]
     passed = [test for test in ran if variant.outcomes[test] == "passed"]
     regressions = {
         test: variant.outcomes.get(test, "not run")
         for test, outcome in stock.outcomes.items()
-        if outcome == "passed" and test not in excluded and variant.outcomes.get(test) != "passed"
+        if outcome == "passed" and test not in excluded and variant.outcomes.get(test) not in ("passed", ORIGINAL_RAN)
     }
     return Comparison(variant, len(ran), len(passed), excluded, regressions)
 
@@ -204,14 +205,7 @@ def stale_exclusions(results: Sequence[RunResult]) -> list[Exclusion]:
     }
     stale = []
     for exclusion in EXCLUSIONS:
-        applicable = [
-            run
-            for run in ran
-            if run.family_key in exclusion.families
-            and run.objective_key in exclusion.objectives
-            and (exclusion.fast is None or exclusion.fast == run.fast)
-        ]
-        if applicable and not any(
+        if any(exclusion.covers(run) for run in ran) and not any(
             family in exclusion.families and objective in exclusion.objectives and exclusion.matches(test)
             for family, objective, test in used
         ):
@@ -235,10 +229,52 @@ def unpassed_tests(results: Sequence[RunResult], family_key: str) -> tuple[str, 
                 for result in results
                 if result.run.family_key == family_key and result.run.variant_key is not None
                 for test, outcome in result.outcomes.items()
-                if outcome not in ("passed", "excluded")
+                if outcome not in ("passed", "excluded", ORIGINAL_RAN)
             }
         )
     )
+
+
+def run_all(
+    runs: Sequence[UpstreamRun], execute_one: Callable[[UpstreamRun], RunResult], jobs: int, all_stock: bool = False
+) -> list[RunResult]:
+    """
+    Execute the runs, ``jobs`` at a time, in their order; without ``all_stock``, a family's stock run gets only the
+    tests that its variants did not pass (:func:`unpassed_tests`), so it waits for them, then goes ahead of the runs
+    not yet started: in the middle of the command rather than alone at its end. A family whose variants passed every
+    test they ran needs no stock run: an empty result stands for it.
+
+    :param runs: the runs (:func:`select_runs`)
+    :param execute_one: runs one pytest process
+    :param jobs: how many at once
+    :param all_stock: run the stock classes on every test, in their place in ``runs``
+    :return: the results in the order of ``runs``
+    """
+    positions = {run: position for position, run in enumerate(runs)}
+    pending = deque(run for run in runs if run.variant_key is not None or all_stock)
+    stock_waiting = {} if all_stock else {run.family_key: run for run in runs if run.variant_key is None}
+    results: dict[int, RunResult] = {}
+    with ThreadPoolExecutor(jobs) as pool:
+        running: dict[Future[RunResult], UpstreamRun] = {}
+        while pending or running:
+            while pending and len(running) < jobs:
+                run = pending.popleft()
+                running[pool.submit(execute_one, run)] = run
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run = running.pop(future)
+                results[positions[run]] = future.result()
+            for family_key, stock_run in list(stock_waiting.items()):
+                if any(run.family_key == family_key for run in (*pending, *running.values())):
+                    continue
+                del stock_waiting[family_key]
+                judge = dataclasses.replace(stock_run, only=unpassed_tests(list(results.values()), family_key))
+                positions[judge] = positions[stock_run]
+                if judge.only:
+                    pending.appendleft(judge)
+                else:
+                    results[positions[judge]] = RunResult(judge)
+    return [results[position] for position in sorted(results)]
 
 
 def select_runs(
@@ -341,19 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  {run.label}: {len(result.outcomes)} tests in {result.seconds:.0f} s", flush=True)
             return result
 
-        first = [run for run in runs if run.variant_key is not None or args.all_stock]
-        with ThreadPoolExecutor(args.jobs) as pool:
-            results = list(pool.map(one, first))
-            if not args.all_stock:
-                stock_runs = [
-                    dataclasses.replace(run, only=unpassed_tests(results, run.family_key))
-                    for run in runs
-                    if run.variant_key is None
-                ]
-                # a family whose variants passed every test they ran needs no stock run: an empty one stands for it
-                needed = [run for run in stock_runs if run.only]
-                done = dict(zip(needed, pool.map(one, needed), strict=True))
-                results += [done.get(run) or RunResult(run) for run in stock_runs]
+        results = run_all(runs, one, args.jobs, args.all_stock)
         return _summarise(results, versions, args.json)
 
 

@@ -52,15 +52,18 @@ class Exclusion:
         """Whether ``test_id`` (normalised) is the excluded test."""
         return re.fullmatch(".*".join(re.escape(part) for part in self.test.split("*")), test_id) is not None
 
-    def applies(self, test_id: str, run: UpstreamRun) -> bool:
-        """Whether it excludes ``test_id`` from ``run`` (never from a stock class's run)."""
+    def covers(self, run: UpstreamRun) -> bool:
+        """Whether it is about ``run``'s class and path (never about a stock class's run)."""
         return (
             run.variant_key is not None
             and run.family_key in self.families
             and run.objective_key in self.objectives
             and (self.fast is None or self.fast == run.fast)
-            and self.matches(test_id)
         )
+
+    def applies(self, test_id: str, run: UpstreamRun) -> bool:
+        """Whether it excludes ``test_id`` from ``run``."""
+        return self.covers(run) and self.matches(test_id)
 
 
 EXCLUSIONS: tuple[Exclusion, ...] = (
@@ -116,3 +119,22 @@ def exclusion_for(test_id: str, run: UpstreamRun) -> Exclusion | None:
         if exclusion.applies(test_id, run):
             return exclusion
     return None
+
+
+#: the outcome recorded for a restated test that a variant's run skips: upstream's own test ran unchanged instead
+ORIGINAL_RAN = "original ran"
+
+
+def runs_restated(test_id: str, run: UpstreamRun) -> bool:
+    """
+    Whether ``run`` runs a restated test: the stock class runs every one (that it passes shows the restatement keeps
+    upstream's other checks), a variant only those that stand in for a test excluded from it; where the upstream
+    test is not excluded, it runs unchanged and checks everything the restatement would.
+
+    :param test_id: a restated test's normalised id (``restated/test_sb3.py::test_discrete[env0]``)
+    :param run: the run
+    """
+    if run.variant_key is None:
+        return True
+    name = test_id.partition("[")[0]
+    return any(exclusion.restated == name and exclusion.covers(run) for exclusion in EXCLUSIONS)

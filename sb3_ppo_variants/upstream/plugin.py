@@ -6,13 +6,16 @@ Before the test modules are imported, the stock class (``stable_baselines3.PPO``
 test module gets ours. With ``fast`` the class is a subclass whose ``fast`` defaults to True.
 
 The tests that use the class are selected automatically (:func:`uses_class`); the others are deselected. Tests that
-:mod:`~sb3_ppo_variants.upstream.exclusions` lists for this class are deselected and reported as excluded. Every
-selected test's outcome goes to a JSON file, under the test's id with our class's name replaced by the stock one, so
-that the runs of different classes compare test by test.
+:mod:`~sb3_ppo_variants.upstream.exclusions` lists for this class are deselected and reported as excluded, and our
+restated tests run only where they stand in for an excluded one
+(:func:`~sb3_ppo_variants.upstream.exclusions.runs_restated`). Every selected test's outcome goes to a JSON file, under
+the test's id with our class's name replaced by the stock one, so that the runs of different classes compare test by
+test.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import io
@@ -25,7 +28,7 @@ from typing import Any
 import pytest
 
 from sb3_ppo_variants.benchmark.io import atomic_write_json
-from sb3_ppo_variants.upstream.exclusions import exclusion_for
+from sb3_ppo_variants.upstream.exclusions import ORIGINAL_RAN, exclusion_for, runs_restated
 from sb3_ppo_variants.upstream.targets import ENV_VAR, UpstreamRun
 
 _run: UpstreamRun | None = None
@@ -78,6 +81,8 @@ def install(run: UpstreamRun) -> type:
     return cls
 
 
+# cached: every parametrisation of a test is an item with the same function (SB3's suite: ~900 items, fewer functions)
+@functools.cache
 def mentions(function: Callable[..., Any], name: str) -> bool:
     """
     Whether the source code of ``function`` uses the identifier ``name`` (a token, not a substring: ``PPO`` is not
@@ -178,6 +183,10 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if exclusion is not None:
             _outcomes[test_id] = "excluded"
             _reasons[test_id] = exclusion.reason
+            deselected.append(item)
+            continue
+        if test_id.startswith("restated/") and not runs_restated(test_id, _run):
+            _outcomes[test_id] = ORIGINAL_RAN
             deselected.append(item)
             continue
         item.user_properties.append(("normalised_id", test_id))

@@ -61,6 +61,15 @@ def test_long():
 """
 
 
+FAKE_RESTATED = """
+from stable_baselines3 import PPO
+
+
+def test_discrete():
+    assert PPO is not None
+"""
+
+
 @pytest.fixture(scope="module")
 def fake_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("fake-sb3")
@@ -76,10 +85,12 @@ def test_the_command_end_to_end(fake_source: Path, tmp_path: Path, monkeypatch: 
     which decides whether that is a regression (test_names_the_class: the stock class passes it) or not (a test
     every class fails). ``--pairwise`` puts PPOClip on the exact path and PPONoClip on the fast one."""
     monkeypatch.chdir(tmp_path)  # and a relative log folder (CI passes --out .upstream-logs) still gets the outcomes
-    # no restated tests: they are SB3's, and learn (test_every_exclusion_is_explained_and_restated_where_it_says)
-    (tmp_path / "restated").mkdir()
-    (tmp_path / "restated" / cli.RESTATED_FILES["stable-baselines3"]).write_text("")
-    monkeypatch.setattr(cli, "RESTATED", tmp_path / "restated")
+    # fake restated tests under the real ones' names (the real ones are SB3's, and learn): test_discrete stands in for
+    # a test excluded from PPONoClip, not from PPOClip, which runs upstream's own instead
+    restated = tmp_path / "sb3_ppo_variants" / "upstream" / "restated"
+    restated.mkdir(parents=True)
+    (restated / cli.RESTATED_FILES["stable-baselines3"]).write_text(FAKE_RESTATED)
+    monkeypatch.setattr(cli, "RESTATED", restated)
     args = ["--families", "ppo", "--variants", "ppo_clip", "ppo_no_clip", "--pairwise", "--jobs", "2"]
     status = main([*args, "--source-sb3", str(fake_source), "--out", "logs", "--json", "summary.json"])
     clip = json.loads(Path("logs/PPOClip.json").read_text())
@@ -88,10 +99,12 @@ def test_the_command_end_to_end(fake_source: Path, tmp_path: Path, monkeypatch: 
         "tests/test_fake.py::test_names_the_class": "failed",
         "tests/test_fake.py::test_fast_default": "passed",
         "tests/test_fake.py::test_fails_for_every_class": "failed",
+        "restated/test_sb3.py::test_discrete": exclusions.ORIGINAL_RAN,
     }
     assert "PPOClip" in clip["reasons"]["tests/test_fake.py::test_names_the_class"]
     fast = json.loads(Path("logs/PPONoClip_fast_True.json").read_text())["outcomes"]
     assert fast["tests/test_fake.py::test_fast_default"] == fast["tests/test_fake.py::test_names_the_class"] == "passed"
+    assert fast["restated/test_sb3.py::test_discrete"] == "passed"
 
     data = json.loads(Path("summary.json").read_text())["families"]["ppo"]
     assert data["stock"]["run"] == [
@@ -157,6 +170,44 @@ def test_exclusions_apply_to_their_classes_only(monkeypatch: pytest.MonkeyPatch)
     assert exclusion_for("tests/test_fake.py::test_names_the_class", UpstreamRun("ppo", None)) is None
     pattern = Exclusion("tests/t.py::test_x[*-PPO]", ("ppo",), ("clip",), "why")
     assert pattern.matches("tests/t.py::test_x[a-b-PPO]") and not pattern.matches("tests/t.py::test_x[PPO]-")
+
+
+def test_a_restated_test_runs_where_it_stands_in_for_an_excluded_one() -> None:
+    discrete = "restated/test_sb3.py::test_discrete[env0]"  # upstream's test_discrete[env2-PPO] is excluded for:
+    assert exclusions.runs_restated(discrete, UpstreamRun("ppo", "ppo_no_clip"))
+    assert exclusions.runs_restated(discrete, UpstreamRun("ppo", "ppo_soft_clip", fast=True))
+    assert not exclusions.runs_restated(discrete, UpstreamRun("ppo", "ppo_clip"))
+    assert not exclusions.runs_restated(discrete, UpstreamRun("ppo", "ppo_adaptive_kl", fast=True))
+    assert exclusions.runs_restated(discrete, UpstreamRun("ppo"))  # the stock class runs every restated test
+    assert exclusions.runs_restated("restated/test_sb3.py::test_ppo_warnings", UpstreamRun("ppo", "ppo_clip"))
+    identity = "restated/test_contrib.py::test_identity"
+    assert exclusions.runs_restated(identity, UpstreamRun("ppo_mask", "ppo_mask_no_clip"))
+    assert not exclusions.runs_restated(identity, UpstreamRun("ppo_mask", "ppo_mask_clip"))
+    # skipped there, it is neither run, nor a regression, nor one for the stock class to judge
+    stock = RunResult(UpstreamRun("ppo"), {discrete: "passed"})
+    clip = RunResult(UpstreamRun("ppo", "ppo_clip"), {discrete: exclusions.ORIGINAL_RAN, "a": "passed"})
+    comparison = compare(stock, clip)
+    assert comparison.regressions == {} and (comparison.run, comparison.passed) == (1, 1)
+    assert unpassed_tests([clip], "ppo") == ()
+
+
+def test_a_stock_run_starts_once_its_family_is_done_ahead_of_the_waiting_runs() -> None:
+    variants = ["ppo_clip", "ppo_no_clip", "ppo_mask_clip", "ppo_mask_no_clip"]
+    runs = select_runs(["ppo", "ppo_mask"], variants, [False])
+    started: list[UpstreamRun] = []
+
+    def execute_one(run: UpstreamRun) -> RunResult:
+        started.append(run)
+        return RunResult(run, {"t.py::a": "failed" if run.variant_key == "ppo_clip" else "passed"})
+
+    results = cli.run_all(runs, execute_one, jobs=1)
+    stock = UpstreamRun("ppo", only=("t.py::a",))
+    assert started == [runs[1], runs[2], stock, runs[4], runs[5]]
+    # in the order of the runs; MaskablePPO's variants passed everything: no stock run, an empty result
+    assert [result.run for result in results] == [stock, *runs[1:3], UpstreamRun("ppo_mask", only=()), *runs[4:]]
+    assert results[3].outcomes == {}
+    everything = cli.run_all(runs, execute_one, jobs=2, all_stock=True)
+    assert [result.run for result in everything] == runs
 
 
 def test_compare_counts_only_what_stock_passes() -> None:
