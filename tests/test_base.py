@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch as th
 from stable_baselines3.common.buffers import RolloutBuffer
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.type_aliases import RolloutBufferSamples
 
 import sb3_ppo_variants.base as base
@@ -64,7 +64,7 @@ def test_rollout_kl_matches_a_direct_computation(small_kwargs: dict[str, Any]) -
     """train/kl is the mean over every state of the rollout of KL[π_old ‖ π_θ], π_old being the policy before the
     update: recompute it from a copy of the policy saved before train()."""
     model = PPOAdaptiveKL("MlpPolicy", "Pendulum-v1", learning_rate=1e-3, **small_kwargs).learn(64)
-    model.set_logger(configure(None, ["csv"]))
+    model.set_logger(Logger(None, []))
     before = copy.deepcopy(model.policy)
     model.train()  # a second update on the same rollout
     obs = th.as_tensor(model.rollout_buffer.observations).reshape(-1, 3)
@@ -92,7 +92,7 @@ def test_custom_buffer_that_samples_differently_is_refused(small_kwargs: dict[st
 
 def test_adaptive_beta_follows_the_rule_once_per_update(small_kwargs: dict[str, Any]) -> None:
     model = PPOAdaptiveKL("MlpPolicy", "CartPole-v1", kl_target=0.003, learning_rate=1e-3, **small_kwargs)
-    model.set_logger(configure(None, ["csv"]))
+    model.set_logger(Logger(None, []))
     history = []
     for _ in range(6):
         model.learn(small_kwargs["n_steps"], reset_num_timesteps=False)
@@ -113,7 +113,7 @@ def test_fixed_beta_never_changes(small_kwargs: dict[str, Any]) -> None:
     # ...and through the same end of an update (the rollout KL measured, logged and handed to the variant) the fixed
     # variant keeps it, update after update.
     fixed = PPOFixedKL("MlpPolicy", "CartPole-v1", kl_coef=3.0, **small_kwargs)
-    fixed.set_logger(configure(None, ["csv"]))
+    fixed.set_logger(Logger(None, []))
     seen: list[tuple[float, float]] = []
 
     class Recording(FixedKLPenalty):

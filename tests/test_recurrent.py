@@ -13,7 +13,7 @@ import torch as th
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.callbacks import CallbackList
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import Logger
 
 from sb3_ppo_variants import (
     RecurrentPPOAdaptiveKL,
@@ -118,7 +118,7 @@ def _log_prob(captured: Any, actions: th.Tensor) -> th.Tensor:
 @pytest.mark.parametrize("env", ["discrete", "box"])
 def test_pi_old_is_the_distribution_that_acted_and_d_is_the_kl_over_the_rollout(env: str) -> None:
     model = RecurrentPPOAdaptiveKL("MlpLstmPolicy", make_vec_env(ENVS[env], n_envs=2, seed=0), seed=0, **BUDGET)
-    model.set_logger(configure(None, ["csv"]))
+    model.set_logger(Logger(None, []))
     model.learn(2 * 64)  # one rollout, one update
     model.collect_rollouts(model.env, _no_callback(model), model.rollout_buffer, model.n_steps)
     next(model.rollout_buffer.get(model.batch_size))  # get() flattens the buffer, as the update's first minibatch does

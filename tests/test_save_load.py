@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch as th
 from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import Logger
 
 from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPOFixedKL
 from sb3_ppo_variants.registry import REGISTRY
@@ -45,7 +45,7 @@ def test_save_load_roundtrip_and_continue(cls: type, tmp_path: Path, small_kwarg
     else:
         assert loaded.clip_range(1.0) == model.clip_range(1.0)
 
-    loaded.set_logger(configure(None, ["csv"]))
+    loaded.set_logger(Logger(None, []))
     loaded.learn(64, reset_num_timesteps=False)  # one update
     if cls in (PPOAdaptiveKL, PPOFixedKL):
         # the update after load used the restored beta, not the constructor's default
@@ -61,7 +61,7 @@ def test_loaded_adaptive_model_continues_exactly_like_the_original(tmp_path: Pat
     model = PPOAdaptiveKL("MlpPolicy", "CartPole-v1", learning_rate=1e-3, **small_kwargs).learn(128)
     model.save(tmp_path / "model")
     loaded = PPOAdaptiveKL.load(tmp_path / "model", device="cpu")
-    loaded.set_logger(configure(None, ["csv"]))
+    loaded.set_logger(Logger(None, []))
     # replay the same rollout through both
     loaded.rollout_buffer = model.rollout_buffer
     loaded._current_progress_remaining = model._current_progress_remaining

@@ -181,7 +181,7 @@ def test_partition_of_stacked_minibatches_is_each_minibatchs() -> None:
 def test_the_logged_partition_is_the_mean_of_the_minibatches_partitions(
     cls: Any, kwargs: dict[str, Any], minibatches: int | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.logger import Logger
 
     captured: list[tuple[list[Any], float]] = []
     record = SurrogatePPO._record_partition
@@ -194,7 +194,7 @@ def test_the_logged_partition_is_the_mean_of_the_minibatches_partitions(
     policy = "MlpLstmPolicy" if cls is RecurrentPPOSoftClip else "MlpPolicy"
     # a narrow band and large steps, so that some samples are killed
     model = cls(policy, "Pendulum-v1", n_epochs=3, clip_range=0.02, learning_rate=3e-3, seed=0, device="cpu", **kwargs)
-    model.set_logger(configure(None, ["csv"]))
+    model.set_logger(Logger(None, []))
     model.learn(64)  # one rollout, one update
     ((samples, clip_range),) = captured
     assert len(samples) == minibatches if minibatches is not None else len(samples) >= 2
@@ -215,10 +215,10 @@ def test_every_objective_logs_the_partition(variant: Any, small_kwargs: dict[str
 
 
 def test_partition_values_sum_to_at_most_one_and_match_clip_fraction(small_kwargs: dict[str, Any]) -> None:
-    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.logger import Logger
 
     model = PPOSoftClip("MlpPolicy", "Pendulum-v1", **small_kwargs)
-    model.set_logger(configure(None, ["csv"]))
+    model.set_logger(Logger(None, []))
     model.learn(64)
     model.train()
     values = model.logger.name_to_value
