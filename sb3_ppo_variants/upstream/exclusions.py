@@ -2,11 +2,11 @@
 
 An upstream test is excluded for a variant only when it checks something that the stock objective produces and the
 variant's objective does not by design (Table 1 of Schulman et al. 2017: the default ε, a reward only the clipped
-objective reaches at the test's budget) or a convention SB3 itself keeps (names in messages come from the class
-name). A test excluded for one check but with other checks inside is restated in
-``sb3_ppo_variants/upstream/restated/`` with only that check changed, so the others still run, for every class,
-the stock one included. ``python -m sb3_ppo_variants.upstream`` fails on an exclusion that no longer excludes any
-test, so this list cannot outlive the tests it names.
+objective reaches at the test's budget) or a convention SB3 itself keeps (names in messages come from the class name). A
+test excluded for one check but with other checks inside is restated in ``sb3_ppo_variants/upstream/restated/`` with
+only that check changed, so the others still run for the classes it excludes the test from, and for the stock class
+(:func:`runs_restated`). ``python -m sb3_ppo_variants.upstream`` fails on an exclusion that no longer excludes any test,
+so this list cannot outlive the tests it names.
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ ORIGINAL_RAN = "original ran"
 
 def runs_restated(test_id: str, run: UpstreamRun) -> bool:
     """
-    Whether ``run`` runs a restated test: the stock class runs every one (that it passes shows the restatement keeps
+    Whether ``run`` runs a restated test: the stock class every one it is given (that it passes shows the restatement keeps
     upstream's other checks), a variant only those that stand in for a test excluded from it; where the upstream
     test is not excluded, it runs unchanged and checks everything the restatement would.
 

@@ -1,8 +1,8 @@
-"""sb3-contrib tests (tests/ of its sdist, MIT licence, copyright (c) 2020 Stable-Baselines Team) restated with the
-one check that a variant legitimately fails changed, so that their other checks still run for every class, the stock
-one included. ``MaskablePPO`` is whichever class the run put in its place (:mod:`sb3_ppo_variants.upstream.plugin`);
-each test says which upstream test it restates, at the 2.9 line, and what changed
-(:mod:`~sb3_ppo_variants.upstream.exclusions` says why)."""
+"""sb3-contrib tests (tests/ of its sdist, MIT licence, copyright (c) 2020 Stable-Baselines Team) restated with the one
+check that a variant legitimately fails changed, so that their other checks still run for the classes the test is
+excluded from and for the stock class (:func:`~sb3_ppo_variants.upstream.exclusions.runs_restated`). ``MaskablePPO`` is
+whichever class the run put in its place (:mod:`sb3_ppo_variants.upstream.plugin`); each test says which upstream test
+it restates, at the 2.9 line, and what changed (:mod:`~sb3_ppo_variants.upstream.exclusions` says why)."""
 
 from typing import Any
 

@@ -1,8 +1,8 @@
 """stable-baselines3 tests (tests/ of its sdist, MIT licence, copyright (c) 2019 Antonin Raffin) restated with the one
-check that a variant legitimately fails changed, so that their other checks still run for every class, the stock
-``PPO`` included. ``PPO`` is whichever class the run put in its place (:mod:`sb3_ppo_variants.upstream.plugin`); each
-test says which upstream test it restates, at the 2.9 line, and what changed (:mod:`~sb3_ppo_variants.upstream.exclusions`
-says why)."""
+check that a variant legitimately fails changed, so that their other checks still run for the classes the test is
+excluded from and for the stock ``PPO`` (:func:`~sb3_ppo_variants.upstream.exclusions.runs_restated`). ``PPO`` is
+whichever class the run put in its place (:mod:`sb3_ppo_variants.upstream.plugin`); each test says which upstream test
+it restates, at the 2.9 line, and what changed (:mod:`~sb3_ppo_variants.upstream.exclusions` says why)."""
 
 import re
 from pathlib import Path
