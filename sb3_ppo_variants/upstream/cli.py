@@ -38,7 +38,7 @@ from typing import Any
 
 from sb3_ppo_variants.benchmark.io import atomic_write_json, atomic_write_text
 from sb3_ppo_variants.registry import REGISTRY
-from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, ORIGINAL_RAN, Exclusion
+from sb3_ppo_variants.upstream.exclusions import EXCLUSIONS, LEFT_OUT, Exclusion
 from sb3_ppo_variants.upstream.sources import installed_version, upstream_source
 from sb3_ppo_variants.upstream.targets import ENV_VAR, UPSTREAM_FAMILIES, UpstreamRun
 
@@ -183,12 +183,12 @@ def compare(stock: RunResult, variant: RunResult) -> Comparison:
     :param variant: a variant's run of the same family
     """
     excluded = sorted(test for test, outcome in variant.outcomes.items() if outcome == "excluded")
-    ran = [test for test, outcome in variant.outcomes.items() if outcome not in ("excluded", ORIGINAL_RAN, "collection error")]
+    ran = [test for test, outcome in variant.outcomes.items() if outcome not in (*LEFT_OUT, "collection error")]
     passed = [test for test in ran if variant.outcomes[test] == "passed"]
     regressions = {
         test: variant.outcomes.get(test, "not run")
         for test, outcome in stock.outcomes.items()
-        if outcome == "passed" and test not in excluded and variant.outcomes.get(test) not in ("passed", ORIGINAL_RAN)
+        if outcome == "passed" and variant.outcomes.get(test) not in ("passed", *LEFT_OUT)
     }
     return Comparison(variant, len(ran), len(passed), excluded, regressions)
 
@@ -196,7 +196,7 @@ def compare(stock: RunResult, variant: RunResult) -> Comparison:
 def stale_exclusions(results: Sequence[RunResult]) -> list[Exclusion]:
     """The exclusions that excluded nothing in any run they apply to that ran (the list must not outlive the tests it
     names; an exclusion none of whose classes ran, e.g. under ``--variants``, is not judged)."""
-    ran = [result.run for result in results if result.run.variant_key is not None]
+    ran = [result.run for result in results]
     used = {
         (result.run.family_key, result.run.objective_key, test)
         for result in results
@@ -229,7 +229,7 @@ def unpassed_tests(results: Sequence[RunResult], family_key: str) -> tuple[str, 
                 for result in results
                 if result.run.family_key == family_key and result.run.variant_key is not None
                 for test, outcome in result.outcomes.items()
-                if outcome not in ("passed", "excluded", ORIGINAL_RAN)
+                if outcome not in ("passed", *LEFT_OUT)
             }
         )
     )

@@ -123,6 +123,8 @@ def exclusion_for(test_id: str, run: UpstreamRun) -> Exclusion | None:
 
 #: the outcome recorded for a restated test that a variant's run skips: upstream's own test ran unchanged instead
 ORIGINAL_RAN = "original ran"
+#: the outcomes of tests a run leaves out on purpose: neither run, nor a regression, nor for the stock class to judge
+LEFT_OUT = ("excluded", ORIGINAL_RAN)
 
 
 def runs_restated(test_id: str, run: UpstreamRun) -> bool:
