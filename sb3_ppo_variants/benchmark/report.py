@@ -509,8 +509,10 @@ def _markdown(
     envs = sorted(raw)
     settings = sorted({r.setting for r in runs}, key=lambda s: (known_setting(s) is None, s))
     seeds = sorted({r.seed for r in runs})
+    # a folder of the klip preset (or of a grid of its own) has no Table 1 row: no paper column to read, no ordering
+    table1 = any((known := known_setting(s)) is not None and known.paper_score is not None for s in settings)
     out = [
-        "# Table 1 benchmark report",
+        "# Table 1 benchmark report" if table1 else "# Benchmark report",
         "",
         f"{len(runs)} runs: {len(settings)} settings x {len(envs)} environments x seeds {seeds}, "
         f"{budget:,} timesteps each, n_envs {sorted({r.n_envs for r in runs})}. Software and code versions: "
@@ -524,9 +526,13 @@ def _markdown(
         "",
         f"Score of a run: mean return of its last {LAST_EPISODES} training episodes. Normalized: random policy "
         f"({RANDOM_EPISODES} episodes of uniform random actions) = 0, best run in this report = 1, per environment. "
-        "95% CIs: rliable stratified bootstrap over runs; IQM: interquartile mean of all runs. The paper's best run was "
-        "the best over all of its 11 settings at 1M steps; here it is the best over the settings and budget of this "
-        "report, so compare the paper's column for ordering more than for value.",
+        "95% CIs: rliable stratified bootstrap over runs; IQM: interquartile mean of all runs."
+        + (
+            " The paper's best run was the best over all of its 11 settings at 1M steps; here it is the best over the "
+            "settings and budget of this report, so compare the paper's column for ordering more than for value."
+            if table1
+            else ""
+        ),
         "",
         "## Average normalized score (the paper's Table 1 metric)",
         "",
@@ -538,8 +544,9 @@ def _markdown(
         out.append(f"| {a.setting} | {paper} | {a.mean:.2f} | {_ci(a.mean_ci)} | {a.iqm:.2f} | {_ci(a.iqm_ci)} | {a.runs} |")
     for setting, envs_missing in incomplete.items():
         out.append(f"\n{setting} is left out of the aggregate until it has run on {', '.join(envs_missing)}.")
-    out += ["", "![aggregate](aggregate.png)", "", "## Does the paper's ordering hold?", ""]
-    out += ordering_verdict(aggregates, runs, raw, random)
+    out += ["", "![aggregate](aggregate.png)"]
+    if table1:
+        out += ["", "## Does the paper's ordering hold?", "", *ordering_verdict(aggregates, runs, raw, random)]
     for stock, clip, stock_name, clip_name in PARITY_PAIRS:
         n_pairs, n_same = identical_runs(runs, stock, clip)
         if not n_pairs:

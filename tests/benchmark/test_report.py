@@ -190,6 +190,7 @@ def test_comparators_stay_out_of_table_1s_normalisation_and_get_figure_3(tmp_pat
     assert set(aggregate) == {"clip_0.2_fast", "sb3_ppo"}  # TRPO's 5000 is not Table 1's best run
     assert aggregate["clip_0.2_fast"]["mean"] == pytest.approx((1.0 + (1000 - (-300)) / (1001 - (-300))) / 2, rel=0.01)
     report = (tmp_path / "report.md").read_text()
+    assert report.startswith("# Table 1 benchmark report\n") and "## Does the paper's ordering hold?" in report
     figure3 = report[report.index("## Figure 3") :]
     assert "| paper, PPO-Clip (Figure 3) | ~1800 | ~2300 |" in figure3 and "| sb3_trpo | 5000.5 ± 0.7 (2)" in figure3
     assert "SB3's defaults on HalfCheetah-v5, Hopper-v5" not in figure3 and "the zoo's Hopper-v4" in figure3
@@ -281,7 +282,10 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
             store.add_run(run)
     assert last_tenth_return(store.runs()[0]) == pytest.approx(2000.0 * np.mean(np.arange(9100, 10_001, 100)) / 10_000)
     make_report(tmp_path)
-    section = (tmp_path / "report.md").read_text().split("## KLip-PPO's comparison")[1]
+    report = (tmp_path / "report.md").read_text()
+    # no Table 1 row: neither the paper's title nor its ordering verdicts
+    assert report.startswith("# Benchmark report\n") and "ordering hold" not in report and "11 settings" not in report
+    section = report.split("## KLip-PPO's comparison")[1]
     # two seeds 1 apart: mean ± 12.71 (t, 1 dof) * 0.707 / sqrt(2)
     assert "| Ant | clip | 1910 ± 1 (2) | [1904, 1917] | 2193 ± 361 |" in section
     assert "| Ant | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
