@@ -49,8 +49,13 @@ def test_each_queued_commit_exists() -> None:
 
 
 def test_the_queue_follows_the_issues_order() -> None:
+    # issue 11: Table 1, then paper_code, then the comparators; issue 16: KLip-PPO's Ant and Humanoid after the Table 1
+    # grid, its other tasks if compute allows (last)
     names = [name for name, _ in _queued_arguments()]
-    assert names[0] == "table1_1m" and names[1:3] == ["paper_code", "figure3"] and names[3].startswith("klip")
+    assert names == ["table1_1m", "klip (Ant, Humanoid)", "paper_code", "figure3", "klip (the rest)"]
+    arguments = dict(_queued_arguments())
+    envs = arguments["klip (Ant, Humanoid)"]
+    assert envs[envs.index("--envs") + 1 :][:2] == ["Ant-v5", "Humanoid-v5"]
 
 
 @pytest.mark.parametrize("name, arguments", _queued_arguments(), ids=lambda value: str(value).split(" ")[0])
