@@ -86,6 +86,20 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
     return status
 
 
+def progress_by(runs: list[RunSpec], stored: set[str], attribute: str) -> str:
+    """
+    ``<value> <stored>/<runs>`` for each value of a run's ``attribute`` (``env``, ``seed``), in the grid's order:
+    ``0 84/84, 1 84/84, 2 50/84``.
+
+    :param runs: the grid's runs
+    :param stored: the keys of the runs that are done
+    :param attribute: the :class:`~sb3_ppo_variants.benchmark.grid.RunSpec` attribute to count by
+    """
+    done: Counter[object] = Counter(getattr(s, attribute) for s in runs if s.key in stored)
+    total: Counter[object] = Counter(getattr(s, attribute) for s in runs)
+    return ", ".join(f"{value} {done[value]}/{count}" for value, count in total.items())
+
+
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.0f} min"
 
@@ -106,9 +120,7 @@ def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: fl
     if not status.started:
         lines[0] += f" (not started: no results store, {ResultsStore.FILENAME}, there yet)"
     for attribute in ("env", "seed"):
-        done: Counter[object] = Counter(getattr(s, attribute) for s in status.runs if s.key in status.stored)
-        all_: Counter[object] = Counter(getattr(s, attribute) for s in status.runs)
-        lines.append(f"  by {attribute}: " + ", ".join(f"{value} {done[value]}/{count}" for value, count in all_.items()))
+        lines.append(f"  by {attribute}: {progress_by(status.runs, status.stored, attribute)}")
     by_key = {spec.key: spec for spec in status.runs}
     for key, (host, pid, at) in status.running.items():
         spec = by_key[key]

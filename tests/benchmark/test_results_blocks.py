@@ -1,0 +1,84 @@
+"""``scripts/results_blocks.py``: the 1M Table 1 summary in README.md and the benchmark guide is the committed report's."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FILES = ("report.md", "aggregate.json", "equivalence.json", "scores.csv")
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("results_blocks", ROOT / "scripts" / "results_blocks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _copy(tmp_path: Path) -> Path:
+    """The committed report files and the two pages, under a root of their own."""
+    folder = tmp_path / "results" / "table1_1m"
+    folder.mkdir(parents=True)
+    for name in FILES:
+        shutil.copy(ROOT / "results" / "table1_1m" / name, folder / name)
+    for page in ("README.md", "docs/guide/benchmark.md"):
+        (tmp_path / page).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / page, tmp_path / page)
+    return folder
+
+
+def test_the_committed_pages_say_what_the_committed_report_says() -> None:
+    assert _script().main(["--check"]) == 0, "run `python scripts/results_blocks.py` after regenerating the report"
+
+
+def test_the_block_counts_the_reports_runs_and_carries_its_table_and_verdicts(tmp_path: Path) -> None:
+    script = _script()
+    folder = _copy(tmp_path)
+    report = (folder / "report.md").read_text()
+    content = script.block(tmp_path)
+    with open(folder / "scores.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    table1 = [row for row in rows if not row["setting"].startswith(("sb3_trpo", "sb3_a2c"))]
+    assert f"**Done so far: {len(table1)} of 252 runs**" in content
+    aggregate = report.split("## Average normalized score (the paper's Table 1 metric)\n")[1].split("![aggregate]")[0]
+    verdicts = report.split("## Does the paper's ordering hold?\n")[1].split("\n## ")[0]
+    lines = [line for line in (aggregate + verdicts).splitlines() if line.strip()]
+    assert len(lines) > 2 + 12 + 5  # the table's header, its 12 settings, the verdicts
+    for line in lines:
+        assert line in content
+    # a run dropped from the report: one run fewer on its seed and env, and the pages are stale until rewritten
+    dropped = next(row for row in table1 if row["setting"] == "clip_0.1_fast" and row["seed"] == "0")
+    with open(folder / "scores.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(row for row in rows if row is not dropped)
+    fewer = script.block(tmp_path)
+    assert f"**Done so far: {len(table1) - 1} of 252 runs** (by seed: 0 83/84" in fewer
+    assert script.main(["--check"], root=tmp_path) == 1
+    assert script.main([], root=tmp_path) == 0 and script.main(["--check"], root=tmp_path) == 0
+    assert fewer in (tmp_path / "README.md").read_text() and fewer in (tmp_path / "docs/guide/benchmark.md").read_text()
+
+
+def test_an_equivalence_check_of_other_runs_and_a_page_without_the_block_are_refused(tmp_path: Path) -> None:
+    script = _script()
+    folder = _copy(tmp_path)
+    with open(folder / "scores.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    with open(folder / "scores.csv", "w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(
+            row for row in rows if not (row["setting"] == "sb3_ppo" and row["env"] == "Hopper-v5" and row["seed"] == "0")
+        )
+    with pytest.raises(SystemExit, match=r"equivalence\.json has .* runs on Hopper-v5"):
+        script.block(tmp_path)
+    with pytest.raises(SystemExit, match=re.escape("README.md has no <!-- results table1_1m -->")):
+        script.page("# no block here\n", "README.md", "text")
