@@ -18,6 +18,9 @@ MODULES = Path(__file__).resolve().parents[1] / "modules"
 RESULT_FOLDERS = {
     "table1_1m": "Table 1 grid at the paper's 1M steps (in progress)",
     "table1": "Table 1 grid at 300k steps",
+    # not committed yet: their grids run after the Table 1 grid (scripts/grids.sh); a page shows them once they are
+    "klip": "KLip-PPO's comparison, in their configuration (normalized over this grid's own runs)",
+    "paper_code": "Table 1 settings with the paper's code-level settings (normalized over this grid's own runs)",
 }
 SPACES = (spaces.Box, spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)
 
