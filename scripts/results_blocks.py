@@ -19,6 +19,7 @@ from pathlib import Path
 
 from sb3_ppo_variants.benchmark.grid import preset, select
 from sb3_ppo_variants.benchmark.io import atomic_write_text
+from sb3_ppo_variants.benchmark.report import AGGREGATE_HEADING, ORDERING_HEADING
 from sb3_ppo_variants.benchmark.status import progress_by
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,11 +74,11 @@ def block(root: Path = ROOT) -> str:
         f"The Table 1 column at 1M steps so far, from `{FOLDER}/report.md` (each setting's "
         "runs of the seeds that it has on every task):",
         "",
-        *_section(report, "## Average normalized score (the paper's Table 1 metric)"),
+        *_section(report, AGGREGATE_HEADING),
         "",
         "Does the paper's ordering hold (the report's verdicts)?",
         "",
-        *_section(report, "## Does the paper's ordering hold?"),
+        *_section(report, ORDERING_HEADING),
         "",
         f"Fast path against the exact one at 1M steps (`{FOLDER}/equivalence.md`): "
         f"`{equivalence['b']}` against `{equivalence['a']}` on {len(envs)} tasks with {seeds} seeds a side: "

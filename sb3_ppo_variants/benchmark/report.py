@@ -43,6 +43,9 @@ PARITY_PAIRS = (
 LAST_EPISODES = 100
 RANDOM_EPISODES = 100
 BOOTSTRAP_REPS = 20_000
+#: the report's sections that ``scripts/results_blocks.py`` carries into the README and the benchmark guide
+AGGREGATE_HEADING = "## Average normalized score (the paper's Table 1 metric)"
+ORDERING_HEADING = "## Does the paper's ordering hold?"
 #: Table 1's families, in the paper's order of merit (clip >= adaptive KL >= fixed KL >> no clip).
 #: algo -> Table 1's row name, for the PPO family, from the registry (whose objectives are in that order).
 FAMILIES = {v.key: o.title for o in TABLE1 for v in REGISTRY if v.family.key == "ppo" and v.objective.key == o.key}
@@ -534,7 +537,7 @@ def _markdown(
             else ""
         ),
         "",
-        "## Average normalized score (the paper's Table 1 metric)",
+        AGGREGATE_HEADING,
         "",
         "| setting | paper | mean | 95% CI | IQM | IQM 95% CI | runs |",
         "|---|---|---|---|---|---|---|",
@@ -546,7 +549,7 @@ def _markdown(
         out.append(f"\n{setting} is left out of the aggregate until it has run on {', '.join(envs_missing)}.")
     out += ["", "![aggregate](aggregate.png)"]
     if table1:
-        out += ["", "## Does the paper's ordering hold?", "", *ordering_verdict(aggregates, runs, raw, random)]
+        out += ["", ORDERING_HEADING, "", *ordering_verdict(aggregates, runs, raw, random)]
     for stock, clip, stock_name, clip_name in PARITY_PAIRS:
         n_pairs, n_same = identical_runs(runs, stock, clip)
         if not n_pairs:

@@ -11,6 +11,8 @@ from types import ModuleType
 
 import pytest
 
+from sb3_ppo_variants.benchmark.report import AGGREGATE_HEADING, ORDERING_HEADING
+
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("report.md", "aggregate.json", "equivalence.json", "scores.csv")
 
@@ -48,8 +50,8 @@ def test_the_block_counts_the_reports_runs_and_carries_its_table_and_verdicts(tm
         rows = list(csv.DictReader(file))
     table1 = [row for row in rows if not row["setting"].startswith(("sb3_trpo", "sb3_a2c"))]
     assert f"**Done so far: {len(table1)} of 252 runs**" in content
-    aggregate = report.split("## Average normalized score (the paper's Table 1 metric)\n")[1].split("![aggregate]")[0]
-    verdicts = report.split("## Does the paper's ordering hold?\n")[1].split("\n## ")[0]
+    aggregate = report.split(AGGREGATE_HEADING + "\n")[1].split("![aggregate]")[0]
+    verdicts = report.split(ORDERING_HEADING + "\n")[1].split("\n## ")[0]
     lines = [line for line in (aggregate + verdicts).splitlines() if line.strip()]
     assert len(lines) > 2 + 12 + 5  # the table's header, its 12 settings, the verdicts
     for line in lines:
