@@ -9,18 +9,24 @@ import inspect
 import io
 import pathlib
 import zipfile
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar, Protocol
 
 from stable_baselines3.common.save_util import json_to_data
 
 from sb3_ppo_variants.arguments import HYPERPARAMETERS, check_hyperparameters
+from sb3_ppo_variants.objectives import PolicyObjective
 from sb3_ppo_variants.validation import check_bool, check_float_or_schedule
-
-if TYPE_CHECKING:
-    from sb3_ppo_variants.base import SurrogatePPO
 
 #: the objective key that the stock algorithms' files stand for: they are PPO-Clip
 STOCK_OBJECTIVE = "clip"
+
+
+class LoadingClass(Protocol):
+    """What these checks read off the class whose ``load`` runs (a :class:`~sb3_ppo_variants.base.SurrogatePPO`)."""
+
+    objective: ClassVar[PolicyObjective]
+    family_key: ClassVar[str]
+    family_accepts_batch_size_none: ClassVar[bool]
 
 
 def _describe(path: Any) -> str:
@@ -74,7 +80,7 @@ def saved_family(data: dict[str, Any]) -> str:
     return "ppo"
 
 
-def check_saved_class(cls: type[SurrogatePPO], data: dict[str, Any], path: Any) -> None:
+def check_saved_class(cls: type[LoadingClass], data: dict[str, Any], path: Any) -> None:
     """
     Refuse a file whose objective or family differs from the loading class's.
 
@@ -120,7 +126,7 @@ def constructor_defaults(cls: type) -> dict[str, Any]:
     return defaults
 
 
-def check_loaded_arguments(cls: type[SurrogatePPO], values: dict[str, Any]) -> None:
+def check_loaded_arguments(cls: type[LoadingClass], values: dict[str, Any]) -> None:
     """
     The constructor's checks of the optimisation's arguments, ``fast`` and the objective's knobs, on the saved values
     with the ``load`` keyword overrides.

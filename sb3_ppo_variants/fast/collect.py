@@ -23,13 +23,13 @@ module hooks is collected by SB3's code, so that a hook sees SB3's calls, one pe
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import torch as th
 from gymnasium import spaces
 from stable_baselines3.common.buffers import DictRolloutBuffer, RolloutBuffer
 from stable_baselines3.common.callbacks import BaseCallback
+from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
 from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.utils import obs_as_tensor
 from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
@@ -38,9 +38,6 @@ from stable_baselines3.common.vec_env.util import dict_to_obs
 
 from sb3_ppo_variants.fast.evaluator import PolicyEvaluator, hooks_reason
 from sb3_ppo_variants.observations import check_observations
-
-if TYPE_CHECKING:
-    from sb3_ppo_variants.base import SurrogatePPO
 
 #: Rows per batched pass over a rollout: bounded so that image observations do not need gigabytes at once.
 CHUNK = 1024
@@ -64,7 +61,7 @@ def collection_reason(policy: ActorCriticPolicy) -> str | None:
 
 
 def collect_rollouts(
-    model: SurrogatePPO,
+    model: OnPolicyAlgorithm,
     evaluator: PolicyEvaluator,
     env: VecEnv,
     callback: BaseCallback,
