@@ -17,6 +17,9 @@ from sb3_ppo_variants.benchmark.comparators import ZOO_VERSION, zoo_entry
 from sb3_ppo_variants.benchmark.grid import PAPER_CODE_SUFFIX
 from sb3_ppo_variants.benchmark.store import RunResult
 
+#: the report's section headings
+FIGURE3_HEADING = "## Figure 3: PPO-Clip beside TRPO and A2C"
+PAPER_CODE_HEADING = "## The paper's code-level settings vs SB3's defaults vs the paper"
 #: PPO-Clip's return at 1M steps per task, read off Figure 3 (the paper ran the -v1 tasks): the lowest and highest
 #: value the curve's reading allows (equal where one value was read)
 PAPER_PPO_CLIP: dict[str, tuple[float, float]] = {
@@ -69,7 +72,7 @@ def figure3_section(runs: list[RunResult], raw: dict[str, dict[str, list[float]]
     rows = [row for row in FIGURE3_ROWS if any(row in raw[env] for env in envs)]
     out = [
         "",
-        "## Figure 3: PPO-Clip beside TRPO and A2C",
+        FIGURE3_HEADING,
         "",
         "Raw score per task (mean return of the last 100 training episodes), mean ± std over seeds (runs). TRPO "
         "and A2C are reference rows outside the Table 1 normalisation. The paper's row is PPO-Clip's value read "
@@ -107,7 +110,7 @@ def paper_code_section(
     envs = sorted(raw)
     out = [
         "",
-        "## The paper's code-level settings vs SB3's defaults vs the paper",
+        PAPER_CODE_HEADING,
         "",
         f"Raw score per task, mean ± std over seeds (runs) and the 95% confidence interval of the mean (Student's t "
         f"over seeds). SB3's defaults: the same setting in `{baseline}`. The paper's value is PPO-Clip's, read off "

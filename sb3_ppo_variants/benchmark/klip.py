@@ -31,6 +31,9 @@ ROWS = {
 }
 #: the tasks of their claim
 HARD_TASKS = ("Ant", "Humanoid")
+#: the report's section headings: the comparison, and the plot of the partition over training
+KLIP_HEADING = "## KLip-PPO's comparison (the `klip` preset)"
+PARTITION_HEADING = "## The partition of the samples over training (the `klip` preset)"
 
 
 def last_tenth_return(run: RunResult) -> float:
@@ -99,7 +102,7 @@ def klip_section(runs: list[RunResult]) -> list[str]:
     objectives = [o for o in ROWS.values() if o in names]
     out = [
         "",
-        "## KLip-PPO's comparison (the `klip` preset)",
+        KLIP_HEADING,
         "",
         "Their metric: mean return of the training episodes in the last 10% of timesteps, mean ± std over seeds (runs), "
         "with the 95% confidence interval of the mean (Student's t over seeds); theirs: mean ± std over 5 seeds on the "

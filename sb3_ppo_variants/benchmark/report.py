@@ -25,7 +25,7 @@ from sb3_ppo_variants.benchmark.cells import mean_std_cell
 from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_save_figure, atomic_write_json, atomic_write_text
-from sb3_ppo_variants.benchmark.klip import klip_section, partition_plot
+from sb3_ppo_variants.benchmark.klip import PARTITION_HEADING, klip_section, partition_plot
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
@@ -457,7 +457,7 @@ def make_report(
     markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command, notes)
     extra = figure3_section(runs, raw) + klip_section(runs)
     if partition_plot(runs, store.updates(), folder / "klip_partition.png"):
-        extra += ["", "The partition of the samples over training (mean over seeds):", "", "![partition](klip_partition.png)"]
+        extra += ["", PARTITION_HEADING, "", "Mean over seeds, per update.", "", "![partition](klip_partition.png)"]
     if baseline is not None:
         extra += paper_code_section(raw, baseline_raw, Path(baseline))
     markdown += "\n".join(extra) + ("\n\n" if extra else "")

@@ -6,6 +6,7 @@ import csv
 import importlib.util
 import re
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -21,8 +22,13 @@ def _script() -> ModuleType:
     spec = importlib.util.spec_from_file_location("results_blocks", ROOT / "scripts" / "results_blocks.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # for its dataclass
     spec.loader.exec_module(module)
     return module
+
+
+def _summary(script: ModuleType, name: str) -> object:
+    return next(summary for summary in script.SUMMARIES if summary.name == name)
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -45,7 +51,7 @@ def test_the_block_counts_the_reports_runs_and_carries_its_table_and_verdicts(tm
     script = _script()
     folder = _copy(tmp_path)
     report = (folder / "report.md").read_text()
-    content = script.block(tmp_path)
+    content = script.block(_summary(script, "table1_1m"), tmp_path)
     with open(folder / "scores.csv", newline="") as file:
         rows = list(csv.DictReader(file))
     table1 = [row for row in rows if not row["setting"].startswith(("sb3_trpo", "sb3_a2c"))]
@@ -62,7 +68,7 @@ def test_the_block_counts_the_reports_runs_and_carries_its_table_and_verdicts(tm
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(row for row in rows if row is not dropped)
-    fewer = script.block(tmp_path)
+    fewer = script.block(_summary(script, "table1_1m"), tmp_path)
     assert f"**Done so far: {len(table1) - 1} of 252 runs** (by seed: 0 83/84" in fewer
     assert script.main(["--check"], root=tmp_path) == 1
     assert script.main([], root=tmp_path) == 0 and script.main(["--check"], root=tmp_path) == 0
@@ -81,6 +87,38 @@ def test_an_equivalence_check_of_other_runs_and_a_page_without_the_block_are_ref
             row for row in rows if not (row["setting"] == "sb3_ppo" and row["env"] == "Hopper-v5" and row["seed"] == "0")
         )
     with pytest.raises(SystemExit, match=r"equivalence\.json has .* runs on Hopper-v5"):
-        script.block(tmp_path)
-    with pytest.raises(SystemExit, match=re.escape("README.md has no <!-- results table1_1m -->")):
-        script.page("# no block here\n", "README.md", "text")
+        script.block(_summary(script, "table1_1m"), tmp_path)
+    with pytest.raises(SystemExit, match=re.escape("README.md has no <!-- results klip -->")):
+        script.page("<!-- results table1_1m -->\n<!-- /results table1_1m -->\n", "README.md", {"table1_1m": "", "klip": ""})
+
+
+def test_a_grid_not_started_says_so_and_a_started_one_carries_its_section(tmp_path: Path) -> None:
+    from sb3_ppo_variants.benchmark.klip import KLIP_HEADING
+    from sb3_ppo_variants.benchmark.report import make_report
+    from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
+
+    script = _script()
+    klip = _summary(script, "klip")
+    assert script.block(klip, tmp_path) == "**Not started yet**: `results/klip/` has no report of its runs (0 of 75).\n"
+    folder = tmp_path / "results" / "klip"
+    store = ResultsStore(folder)
+    store.set_random_score("Ant-v5", -100.0, 1.0, 100, seed=0)
+    for setting, algo, level in (("klip_clip_0.2_fast", "ppo_clip", 2000.0), ("klip_fixed_kl_1_fast", "ppo_fixed_kl", 100.0)):
+        for seed in (0, 1):
+            episodes = [(t, level + seed, 100) for t in range(100, 10_001, 100)]
+            key = f"{setting}|{seed}"
+            store.add_run(RunResult(key, setting, algo, "Ant-v5", seed, 10_000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes))
+    make_report(folder)
+    content = script.block(klip, tmp_path)
+    assert content.startswith("**Done so far: 4 of 75 runs** (by seed: 0 2/25, 1 2/25, 2 0/25; by env: Ant-v5 4/15,")
+    report = (folder / "report.md").read_text()
+    section = report.split(KLIP_HEADING + "\n")[1].split("\n## ")[0].strip()
+    assert section in content and "| Ant | fixed_kl |" in content and "- Ant: fixed_kl" in content
+    # a report without a section the block carries is refused with the command that writes it
+    paper_code = _summary(script, "paper_code")
+    (tmp_path / "results" / "paper_code").mkdir()
+    for name in ("scores.csv", "report.md", "aggregate.json"):
+        text = (folder / name).read_text().replace("klip_clip_0.2_fast", "clip_0.2_paper_code_fast")
+        (tmp_path / "results" / "paper_code" / name).write_text(text.replace("Ant-v5", "Hopper-v5"))
+    with pytest.raises(SystemExit, match=re.escape("report results/paper_code --baseline results/table1_1m`")):
+        script.block(paper_code, tmp_path)
