@@ -42,7 +42,8 @@ class Summary:
     :param grid: the grid, as ``scripts/grids.sh`` runs it (its runs are counted)
     :param sections: the report's sections the block carries, each (its heading in the report, the block's lead-in)
     :param equivalence: whether the block ends with the folder's fast-vs-exact check (``equivalence.json``)
-    :param baseline: what the report needs besides its folder to have the sections, said when they are missing
+    :param report_options: the options `benchmark report` needs besides the folder to write the sections (named when
+        they are missing)
     """
 
     name: str
@@ -50,7 +51,7 @@ class Summary:
     grid: Callable[[], Grid]
     sections: tuple[tuple[str, str], ...]
     equivalence: bool = False
-    baseline: str = ""
+    report_options: str = ""
 
 
 SUMMARIES = (
@@ -70,7 +71,7 @@ SUMMARIES = (
         "results/paper_code",
         lambda: select(preset("table1"), ["clip_0.2", "adaptive_kl_0.01"], fast=True, paper_code=True),
         ((PAPER_CODE_HEADING, ""),),
-        baseline=" --baseline results/table1_1m",
+        report_options=" --baseline results/table1_1m",
     ),
     Summary("klip", "results/klip", lambda: select(preset("klip"), fast=True), ((KLIP_HEADING, ""),)),
 )
@@ -123,7 +124,7 @@ def block(summary: Summary, root: Path = ROOT) -> str:
         if section is None:
             raise SystemExit(
                 f"{summary.folder}/report.md has no section {heading!r}: run "
-                f"`python -m sb3_ppo_variants.benchmark report {summary.folder}{summary.baseline}`"
+                f"`python -m sb3_ppo_variants.benchmark report {summary.folder}{summary.report_options}`"
             )
         lines += ["", lead_in, ""] if lead_in else [""]
         lines += section
