@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MODULES = Path(__file__).resolve().parents[1] / "modules"
 #: committed benchmark folders whose aggregate.json the Results sections read, with what they are
 RESULT_FOLDERS = {
-    "table1_1m": "Table 1 grid at the paper's 1M steps (in progress)",
+    "table1_1m": "Table 1 grid at the paper's 1M steps",
     "table1": "Table 1 grid at 300k steps",
     # not committed yet: their grids run after the Table 1 grid (scripts/grids.sh); a page shows them once they are
     "klip": "KLip-PPO's comparison, in their configuration (normalized over this grid's own runs)",
@@ -57,14 +57,16 @@ def _results(algo: str) -> list[str]:
         scores = ROOT / "results" / folder / "scores.csv"
         if not path.is_file() or not scores.is_file():
             continue
-        settings = {row.split(",")[0] for row in scores.read_text().splitlines()[1:] if row.split(",")[1] == algo}
+        rows_of_report = scores.read_text().splitlines()[1:]
+        settings = {row.split(",")[0] for row in rows_of_report if row.split(",")[1] == algo}
         summary = json.loads(path.read_text())
         rows = [a for a in summary["aggregate"] if a["setting"] in settings]
         if not rows:
             continue
         lines += [
-            f"**{what}** (``results/{folder}/``, {summary['timesteps']:,} timesteps; the full report is "
-            f"``results/{folder}/report.md`` in the repository):",
+            # how far a grid in progress got: the guide's summary says it per seed and env (scripts/results_blocks.py)
+            f"**{what}** (``results/{folder}/``, {summary['timesteps']:,} timesteps, {len(rows_of_report)} runs in its "
+            f"report; the full report is ``results/{folder}/report.md`` in the repository):",
             "",
         ]
         lines += [
