@@ -13,7 +13,7 @@ from sb3_ppo_variants.compare import CARTPOLE_KWARGS, evaluate, main
 def test_compare_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
     # ppo_per_sample_kl is longer than the other keys: its row must still line up with the header
     algos = ["ppo", "ppo_clip", "ppo_fixed_kl", "ppo_per_sample_kl"]
-    results = main(["--timesteps", "512", "--n-envs", "2", "--eval-episodes", "2", "--algos", *algos])
+    results = main(["--timesteps", "512", "--n-envs", "2", "--eval-episodes", "2", "--seeds", "0", "--algos", *algos])
     assert set(results) == set(algos)
     out = capsys.readouterr().out
     width = len("ppo_per_sample_kl")
@@ -40,12 +40,17 @@ def test_compare_prints_a_table(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_compare_deterministic_evaluates_greedily(capsys: pytest.CaptureFixture[str]) -> None:
-    (result,) = main(["--timesteps", "256", "--n-envs", "2", "--eval-episodes", "2", "--algos", "ppo", "--deterministic"])[
-        "ppo"
-    ]
+    (result,) = main(
+        ["--timesteps", "256", "--n-envs", "2", "--eval-episodes", "2", "--seeds", "0", "--algos", "ppo", "--deterministic"]
+    )["ppo"]
     assert "2 eval episodes (greedy actions)" in capsys.readouterr().out
     model = PPO("MlpPolicy", make_vec_env("CartPole-v1", n_envs=2, seed=0), seed=0, device="cpu", **CARTPOLE_KWARGS)
     assert result.untrained == evaluate(model, "CartPole-v1", seed=0, eval_episodes=2, deterministic=True)
+
+
+def test_compare_averages_three_seeds_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    results = main(["--timesteps", "64", "--n-envs", "2", "--eval-episodes", "1", "--algos", "ppo"])
+    assert len(results["ppo"]) == 3 and "seeds [0, 1, 2]" in capsys.readouterr().out
 
 
 def test_compare_rejects_bad_arguments() -> None:
