@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sb3_ppo_variants.benchmark.grid import PRESETS, load_grid, preset, select
+from sb3_ppo_variants.benchmark.grid import PRESETS, Grid, load_grid, preset, select
 from sb3_ppo_variants.benchmark.report import make_report
 from sb3_ppo_variants.benchmark.runner import run_grid
 from sb3_ppo_variants.benchmark.status import format_status, grid_status
@@ -37,6 +37,18 @@ def _add_grid_arguments(parser: argparse.ArgumentParser) -> None:
         "annealed step size and ε, advantages standardised over the rollout, vf_coef 1, no gradient clipping), as "
         "<setting>_paper_code rows; see sb3_ppo_variants.paper_code",
     )
+
+
+def _grid(args: argparse.Namespace) -> Grid:
+    grid = preset(args.preset) if args.preset else load_grid(args.grid)
+    return select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast, args.paper_code)
+
+
+def grid_of(argv: list[str]) -> Grid:
+    """The grid that ``run`` and ``status`` select from these arguments (their other options are ignored)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    _add_grid_arguments(parser)
+    return _grid(parser.parse_known_args(argv)[0])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -82,8 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         if args.command in ("run", "status"):
-            grid = preset(args.preset) if args.preset else load_grid(args.grid)
-            grid = select(grid, args.settings, args.envs, args.seeds, args.timesteps, args.fast, args.paper_code)
+            grid = _grid(args)
         if args.command == "status":
             if args.workers < 1:
                 parser.error(f"--workers must be >= 1, got {args.workers}")

@@ -124,29 +124,8 @@ def test_a_grid_not_started_says_so_and_a_started_one_carries_its_section(tmp_pa
         script.block(paper_code, tmp_path)
 
 
-def _grid_of(arguments: list[str]) -> set[str]:
-    """The run keys of the grid that ``benchmark run`` would select from ``arguments``."""
-    from sb3_ppo_variants.benchmark.grid import preset, select
-
-    def values(option: str) -> list[str] | None:
-        if option not in arguments:
-            return None
-        start = arguments.index(option) + 1
-        end = next((i for i in range(start, len(arguments)) if arguments[i].startswith("--")), len(arguments))
-        return arguments[start:end]
-
-    (name,) = values("--preset") or []
-    grid = select(
-        preset(name),
-        values("--settings"),
-        values("--envs"),
-        fast="--fast" in arguments,
-        paper_code="--paper-code" in arguments,
-    )
-    return {spec.key for spec in grid.runs()}
-
-
 def test_each_summary_counts_the_runs_of_its_grids_in_the_queue() -> None:
+    from sb3_ppo_variants.benchmark.__main__ import grid_of
     from tests.benchmark.test_grids_script import _queued_arguments
 
     script = _script()
@@ -154,6 +133,10 @@ def test_each_summary_counts_the_runs_of_its_grids_in_the_queue() -> None:
     for summary in script.SUMMARIES:
         keys = {spec.key for spec in summary.grid().runs()}
         # the queue's grids into the summary's folder whose runs are the summary's (figure3 shares Table 1's folder)
-        queued = [_grid_of(arguments) for _, arguments in queue if arguments[arguments.index("--out") + 1] == summary.folder]
+        queued = [
+            {spec.key for spec in grid_of(arguments).runs()}
+            for _, arguments in queue
+            if arguments[arguments.index("--out") + 1] == summary.folder
+        ]
         mine = set().union(*(grid for grid in queued if grid & keys))
         assert mine == keys, summary.name
