@@ -12,7 +12,6 @@ figure has one source, the committed report, so the pages cannot fall behind it:
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import re
 import sys
@@ -24,7 +23,7 @@ from sb3_ppo_variants.benchmark.figure3 import FIGURE3_HEADING, PAPER_CODE_HEADI
 from sb3_ppo_variants.benchmark.grid import Grid, preset, select
 from sb3_ppo_variants.benchmark.io import atomic_write_text
 from sb3_ppo_variants.benchmark.klip import KLIP_HEADING
-from sb3_ppo_variants.benchmark.report import AGGREGATE_HEADING, ORDERING_HEADING
+from sb3_ppo_variants.benchmark.report import AGGREGATE_HEADING, ORDERING_HEADING, read_scores_csv
 from sb3_ppo_variants.benchmark.status import progress_by
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,10 +94,7 @@ def _section(report: str, heading: str) -> list[str] | None:
 
 def _reported(folder: Path) -> set[tuple[str, str, int]]:
     """The runs of the folder's report: (setting, env, seed) of each row of its ``scores.csv`` (none without it)."""
-    if not (folder / "scores.csv").is_file():
-        return set()
-    with open(folder / "scores.csv", newline="") as file:
-        return {(row["setting"], row["env"], int(row["seed"])) for row in csv.DictReader(file)}
+    return {(row["setting"], row["env"], int(row["seed"])) for row in read_scores_csv(folder)}
 
 
 def block(summary: Summary, root: Path = ROOT) -> str:

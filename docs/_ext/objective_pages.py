@@ -12,6 +12,8 @@ from typing import Any
 
 from gymnasium import spaces
 
+from sb3_ppo_variants.benchmark.report import read_scores_csv
+
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = Path(__file__).resolve().parents[1] / "modules"
 #: committed benchmark folders whose aggregate.json the Results sections read, with what they are
@@ -54,11 +56,10 @@ def _results(algo: str) -> list[str]:
     lines: list[str] = []
     for folder, what in RESULT_FOLDERS.items():
         path = ROOT / "results" / folder / "aggregate.json"
-        scores = ROOT / "results" / folder / "scores.csv"
-        if not path.is_file() or not scores.is_file():
+        rows_of_report = read_scores_csv(path.parent)
+        if not path.is_file() or not rows_of_report:
             continue
-        rows_of_report = scores.read_text().splitlines()[1:]
-        settings = {row.split(",")[0] for row in rows_of_report if row.split(",")[1] == algo}
+        settings = {row["setting"] for row in rows_of_report if row["algo"] == algo}
         summary = json.loads(path.read_text())
         rows = [a for a in summary["aggregate"] if a["setting"] in settings]
         if not rows:

@@ -465,6 +465,14 @@ def make_report(
     return summary
 
 
+def read_scores_csv(folder: Path) -> list[dict[str, str]]:
+    """The rows of a report's ``scores.csv`` in ``folder`` (one per run, keyed by its header), none without it."""
+    if not (folder / "scores.csv").is_file():
+        return []
+    with open(folder / "scores.csv", newline="") as file:
+        return list(csv.DictReader(file))
+
+
 def _write_scores_csv(
     runs: list[RunResult],
     raw: dict[str, dict[str, list[float]]],

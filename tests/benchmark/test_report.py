@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sb3_ppo_variants.benchmark.report import Aggregate, normalize, ordering_verdict, run_score
+from sb3_ppo_variants.benchmark.report import Aggregate, normalize, ordering_verdict, read_scores_csv, run_score
 from sb3_ppo_variants.benchmark.store import RunResult
 
 
@@ -178,7 +178,6 @@ def _store_with(folder: Path, rows: dict[tuple[str, str], float], timesteps: int
 
 
 def test_comparators_stay_out_of_table_1s_normalisation_and_get_figure_3(tmp_path: Path) -> None:
-    import csv
     import json
 
     from sb3_ppo_variants.benchmark.report import make_report
@@ -195,8 +194,8 @@ def test_comparators_stay_out_of_table_1s_normalisation_and_get_figure_3(tmp_pat
     assert "| paper, PPO-Clip (Figure 3) | ~1800 | ~2300 |" in figure3 and "| sb3_trpo | 5000.5 ± 0.7 (2)" in figure3
     assert "SB3's defaults on HalfCheetah-v5, Hopper-v5" not in figure3 and "the zoo's Hopper-v4" in figure3
     assert (tmp_path / "figure3_curves.png").is_file()
-    with open(tmp_path / "scores.csv") as file:
-        scores = {(row["setting"], row["env"], row["seed"]): row for row in csv.DictReader(file)}
+    scores = {(row["setting"], row["env"], row["seed"]): row for row in read_scores_csv(tmp_path)}
+    assert len(scores) == 12 and read_scores_csv(tmp_path / "nowhere") == []
     assert scores["sb3_trpo", "Hopper-v5", "0"]["normalized_score"] == ""
     assert scores["clip_0.2_fast", "Hopper-v5", "1"]["normalized_score"] == "1.0000"
 
