@@ -279,12 +279,19 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
                 f"{setting}|{seed}", setting, algo, "Ant-v5", seed, 10_000, 1, {}, "v", 1.0, 1.0, "t", "h", episodes
             )
             store.add_run(run)
+    # a run whose last episode ended before 90% of its steps has no score in their metric: left out, and named
+    early = [(t, 5000.0, 100) for t in range(100, 9_001, 100)]
+    late = RunResult("late", "klip_clip_0.2_fast", "ppo_clip", "Ant-v5", 2, 10_000, 1, {}, "v", 1, 1, "t", "h", early)
+    store.add_run(late)
     assert last_tenth_return(store.runs()[0]) == pytest.approx(2000.0 * np.mean(np.arange(9100, 10_001, 100)) / 10_000)
+    assert last_tenth_return(late) is None
     make_report(tmp_path)
     report = (tmp_path / "report.md").read_text()
     # no Table 1 row: neither the paper's title nor its ordering verdicts
     assert report.startswith("# Benchmark report\n") and "ordering hold" not in report and "11 settings" not in report
     section = report.split("## KLip-PPO's comparison")[1]
+    assert "Left out: 1 runs that finished no episode in their last 10% of timesteps" in section
+    assert "a budget of a few episodes): klip_clip_0.2_fast Ant-v5 seed 2." in section
     # two seeds 1 apart: mean ± 12.71 (t, 1 dof) * 0.707 / sqrt(2)
     assert "| Ant | clip | 1910 ± 1 (2) | [1904, 1917] | 2193 ± 361 |" in section
     assert "| Ant | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
