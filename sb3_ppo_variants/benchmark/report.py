@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -274,20 +275,21 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     cols = min(4, len(envs))
     rows = (len(envs) + cols - 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(4.5 * cols, 3.4 * rows), squeeze=False)
-    colors = plt.get_cmap("tab10")
+    colors = setting_colors(runs)
     # Stock PPO last, dashed and thin: it is bit-identical to clip_0.2 and would otherwise hide it.
     settings = sorted(settings, key=lambda s: s == REFERENCE)
     for ax, env in zip(axes.flat, envs, strict=False):
-        for i, setting in enumerate(settings):
+        for setting in settings:
             curves = [binned_curve(r, bins) for r in runs if r.env == env and r.setting == setting and r.episodes]
             if not curves:
                 continue
             x = curves[0][0]
             ys = np.array([c[1] for c in curves])
-            style = {"color": "black", "ls": "--", "lw": 0.9} if setting == REFERENCE else {"color": colors(i % 10), "lw": 1.4}
-            ax.plot(x, ys.mean(axis=0), label=setting, **style)
-            if setting != REFERENCE:
-                ax.fill_between(x, ys.min(axis=0), ys.max(axis=0), color=colors(i % 10), alpha=0.15)
+            if setting == REFERENCE:
+                ax.plot(x, ys.mean(axis=0), label=setting, color="black", ls="--", lw=0.9)
+            else:
+                ax.plot(x, ys.mean(axis=0), label=setting, color=colors[setting], lw=1.4)
+                ax.fill_between(x, ys.min(axis=0), ys.max(axis=0), color=colors[setting], alpha=0.15)
         ax.set_title(env)
         ax.set_xlabel("timesteps")
         ax.set_ylabel("training episode return")
@@ -299,6 +301,35 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     fig.tight_layout(rect=(0, 0.06, 1, 1))
     atomic_save_figure(fig, path, dpi=110)
     plt.close(fig)
+
+
+#: one colour map per algorithm in a plot, a shade of it per setting: the Table 1 grid's 11 settings and stock PPO are
+#: more than a 10-colour cycle holds (no clip and adaptive KL 0.003 were drawn in the same blue)
+HUES = ("Blues", "Oranges", "Greens", "Purples", "Reds", "YlOrBr", "PuRd", "Greys")
+
+
+def _natural(text: str) -> list[Any]:
+    """A sort key that orders numbers by value: fixed_kl_0.3, fixed_kl_1, fixed_kl_3, fixed_kl_10."""
+    return [float(part) if i % 2 else part for i, part in enumerate(re.split(r"(\d+(?:\.\d+)?)", text))]
+
+
+def setting_colors(runs: list[RunResult]) -> dict[str, tuple[float, float, float, float]]:
+    """
+    The colour of each setting in a plot but stock PPO's (drawn black): the settings of one algorithm share a hue,
+    darker for a larger knob (clip 0.1 to 0.3, β 0.3 to 10), so that every setting is told apart and each family
+    reads as one.
+    """
+    import matplotlib
+
+    by_algo: dict[str, list[str]] = defaultdict(list)
+    for setting, algo in sorted({(r.setting, r.algo) for r in runs if r.setting != REFERENCE}, key=lambda p: _natural(p[0])):
+        by_algo[algo].append(setting)
+    colors = {}
+    for k, (_, settings) in enumerate(sorted(by_algo.items())):
+        shades = matplotlib.colormaps[HUES[k % len(HUES)]]
+        for j, setting in enumerate(settings):
+            colors[setting] = shades(0.75 if len(settings) == 1 else 0.45 + 0.5 * j / (len(settings) - 1))
+    return colors
 
 
 def binned_curve(run: RunResult, bins: int) -> tuple[np.ndarray, np.ndarray]:

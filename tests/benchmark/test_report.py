@@ -328,3 +328,24 @@ def test_the_comparators_hyperparameter_note_names_only_what_applies() -> None:
     (both,) = hyperparameter_note(runs("Hopper-v5", "CartPole-v1"))
     assert "tuned hyperparameters on Hopper-v5 (the zoo's Hopper-v4); SB3's defaults on CartPole-v1" in both
     assert hyperparameter_note([]) == []
+
+
+def test_every_setting_of_table_1_gets_its_own_colour_and_a_family_one_hue() -> None:
+    from sb3_ppo_variants.benchmark.grid import TABLE1_SETTINGS
+    from sb3_ppo_variants.benchmark.report import setting_colors
+
+    settings = {s.name: s.algo for s in TABLE1_SETTINGS}
+    runs = [RunResult(f"{s}|0", s, a, "Hopper-v5", 0, 1000, 1, {}, "v", 1.0, 1.0, "t", "h", []) for s, a in settings.items()]
+    colors = setting_colors(runs)
+    # 11 colours: stock PPO is drawn black
+    assert set(colors) == set(settings) - {"sb3_ppo"} and len(set(colors.values())) == 11
+
+    def brightness(setting: str) -> float:
+        return sum(colors[setting][:3])
+
+    # a family's shades darken with its knob, numbers ordered by value (not as text: 10 after 3)
+    assert brightness("fixed_kl_0.3") > brightness("fixed_kl_1") > brightness("fixed_kl_3") > brightness("fixed_kl_10")
+    assert brightness("clip_0.1") > brightness("clip_0.2") > brightness("clip_0.3")
+    # one hue per algorithm: the blue channel leads in every adaptive-KL shade, the red one in every clip shade
+    assert all(colors[s][2] == max(colors[s][:3]) for s in ("adaptive_kl_0.003", "adaptive_kl_0.01", "adaptive_kl_0.03"))
+    assert all(colors[s][0] == max(colors[s][:3]) for s in ("clip_0.1", "clip_0.2", "clip_0.3"))
