@@ -149,7 +149,7 @@ def test_the_kl_variants_learn_a_masked_task(cls: type) -> None:
     assert mean_reward > 75
 
 
-@pytest.mark.parametrize("cls", [MaskablePPOClip, MaskablePPOAdaptiveKL], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", MASKABLE, ids=lambda c: c.__name__)
 def test_the_fast_path_is_the_same_update_within_float_rounding(cls: type) -> None:
     # one rollout, one update (3 epochs): the family's own collection and evaluation, fused Adam
     exact = _train(cls, "discrete", 2, {}, {}, timesteps=BUDGET["n_steps"] * 2)

@@ -180,7 +180,7 @@ def test_every_recurrent_class_runs_saves_and_loads(cls: type, tmp_path: Any) ->
     assert action.shape == (2, 1)
 
 
-@pytest.mark.parametrize("cls", [RecurrentPPOClip, RecurrentPPOAdaptiveKL], ids=lambda c: c.__name__)
+@pytest.mark.parametrize("cls", RECURRENT, ids=lambda c: c.__name__)
 def test_the_fast_path_is_the_same_update_within_float_rounding(cls: type) -> None:
     # one rollout, one update (3 epochs): the family's own collection and evaluation, fused Adam
     exact = _train(cls, "discrete", 2, {}, timesteps=BUDGET["n_steps"] * 2)
