@@ -11,7 +11,7 @@ import torch as th
 from sb3_contrib.common.envs import InvalidActionEnvDiscrete
 
 from sb3_ppo_variants import MaskablePPOClip, PPOAdaptiveKL, PPOClip, RecurrentPPOAdaptiveKL, RecurrentPPOClip
-from tests.fast.test_equivalence import ATOL, max_difference, one_update
+from tests.fast.test_equivalence import ATOL, OTHER_OBJECTIVES, max_difference, one_update
 
 FAMILIES = [PPOClip, PPOAdaptiveKL, MaskablePPOClip, RecurrentPPOClip, RecurrentPPOAdaptiveKL]
 
@@ -84,7 +84,7 @@ def test_rollout_scope_takes_minibatches_of_one() -> None:
     assert all(th.isfinite(p).all() for p in model.policy.parameters())
 
 
-@pytest.mark.parametrize("cls", [PPOClip, PPOAdaptiveKL], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", [PPOClip, *OTHER_OBJECTIVES], ids=lambda cls: cls.__name__)
 def test_fast_path_matches_exact_with_rollout_scope(cls: type) -> None:
     exact = one_update(cls, "gaussian_entropy", fast=False, normalize_advantage_over="rollout")
     fast = one_update(cls, "gaussian_entropy", fast=True, normalize_advantage_over="rollout")

@@ -10,7 +10,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.env_util import make_vec_env
 from stable_baselines3.common.vec_env import VecNormalize
 
-from sb3_ppo_variants import PPOAdaptiveKL, PPOClip, PPONoClip
+from sb3_ppo_variants import PPOAdaptiveKL, PPOClip
 from sb3_ppo_variants.paper_code import FIXED, OBSERVATION_NORMALIZATION, paper_code_kwargs
 from sb3_ppo_variants.registry import REGISTRY
 from sb3_ppo_variants.schedules import LinearSchedule, from_strings, linear
@@ -61,7 +61,7 @@ def test_from_strings_converts_only_schedule_arguments() -> None:
             from_strings({"clip_range": bad})
 
 
-@pytest.mark.parametrize("cls", [PPOClip, PPOAdaptiveKL, PPONoClip], ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("cls", [v.cls for v in REGISTRY if v.family.key == "ppo"], ids=lambda cls: cls.__name__)
 def test_fast_path_matches_exact_with_the_paper_codes_settings(cls: type) -> None:
     def train(fast: bool, timesteps: int) -> object:
         env = VecNormalize(make_vec_env("Pendulum-v1", n_envs=1, seed=0), **OBSERVATION_NORMALIZATION)
