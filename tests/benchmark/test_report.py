@@ -264,7 +264,7 @@ def test_an_unbeaten_env_and_other_budgets_are_named_and_files_are_readable(tmp_
 
 
 def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Path) -> None:
-    from sb3_ppo_variants.benchmark.klip import last_tenth_return
+    from sb3_ppo_variants.benchmark.klip import klip_section, last_tenth_return
     from sb3_ppo_variants.benchmark.report import make_report
     from sb3_ppo_variants.benchmark.store import ResultsStore
 
@@ -298,6 +298,9 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
     assert "The 95% CIs settle it: fixed_kl [90, 102], half of clip [952, 958]." in section
     assert "- Humanoid: no PPO-Clip runs yet." in section
+    # a grid in progress: clipping's runs stored, the scalar-β ones not yet
+    clip_only = [run for run in store.runs() if run.setting == "klip_clip_0.2_fast"]
+    assert "- Ant: no scalar-β runs yet." in klip_section(clip_only)
 
 
 def test_klip_verdict_says_when_the_intervals_do_not_settle_it() -> None:
