@@ -303,8 +303,8 @@ def learning_curves(runs: list[RunResult], path: Path, bins: int = 50) -> None:
     plt.close(fig)
 
 
-#: one colour map per algorithm in a plot, a shade of it per setting: the Table 1 grid's 11 settings and stock PPO are
-#: more than a 10-colour cycle holds (no clip and adaptive KL 0.003 were drawn in the same blue)
+#: one colour map per algorithm in a plot, a shade of it per setting: the Table 1 grid has 11 settings besides stock
+#: PPO, more than a 10-colour cycle tells apart
 HUES = ("Blues", "Oranges", "Greens", "Purples", "Reds", "YlOrBr", "PuRd", "Greys")
 
 
