@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-from sb3_ppo_variants.benchmark.report import AGGREGATE_HEADING, ORDERING_HEADING
+from sb3_ppo_variants.benchmark.report import AGGREGATE_HEADING, ORDERING_HEADING, read_scores_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = ("report.md", "aggregate.json", "equivalence.json", "scores.csv")
@@ -52,8 +52,7 @@ def test_the_block_counts_the_reports_runs_and_carries_its_table_and_verdicts(tm
     folder = _copy(tmp_path)
     report = (folder / "report.md").read_text()
     content = script.block(_summary(script, "table1_1m"), tmp_path)
-    with open(folder / "scores.csv", newline="") as file:
-        rows = list(csv.DictReader(file))
+    rows = read_scores_csv(folder)
     table1 = [row for row in rows if not row["setting"].startswith(("sb3_trpo", "sb3_a2c"))]
     progress = "Complete: 252 runs" if len(table1) == 252 else f"Done so far: {len(table1)} of 252 runs"
     assert f"**{progress}**" in content
@@ -79,8 +78,7 @@ def test_the_block_counts_the_reports_runs_and_carries_its_table_and_verdicts(tm
 def test_an_equivalence_check_of_other_runs_and_a_page_without_the_block_are_refused(tmp_path: Path) -> None:
     script = _script()
     folder = _copy(tmp_path)
-    with open(folder / "scores.csv", newline="") as file:
-        rows = list(csv.DictReader(file))
+    rows = read_scores_csv(folder)
     with open(folder / "scores.csv", "w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=list(rows[0]))
         writer.writeheader()
