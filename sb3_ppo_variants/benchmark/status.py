@@ -2,9 +2,10 @@
 status`` (the same grid arguments as ``run``). It reads the results store only; nothing is trained or written.
 
 The estimate of a remaining run is its budget times the median time per step of the stored runs of the same setting
-and environment, else of the same environment (any setting: a rougher guess, since the exact path is ~3x slower than
-``fast``); a run on an environment with no stored run has no estimate (environments differ by more than settings do),
-and the output says how many estimates came from each source. Time per step depends on the machine and on
+and environment, else of the same algorithm on that environment (:func:`algorithm_of`: a rougher guess, since the
+exact path is ~3x slower than ``fast``); a run without either has no estimate (environments differ by more than one
+algorithm's settings do, and algorithms by far more: a 1M-step run of A2C or TRPO took ~10x one of PPO with
+``fast``), and the output says how many estimates came from each source. Time per step depends on the machine and on
 what else runs on it: the estimate holds for the machine and the load that made the stored runs.
 """
 
@@ -19,9 +20,21 @@ from pathlib import Path
 from sb3_ppo_variants.benchmark.grid import Grid, RunSpec
 from sb3_ppo_variants.benchmark.store import ResultsStore
 from sb3_ppo_variants.benchmark.worker import monitor_folder
+from sb3_ppo_variants.registry import BY_KEY
 
 #: where a remaining run's estimate came from, best first
-ESTIMATE_SOURCES = ("setting and env", "env")
+ESTIMATE_SOURCES = ("setting and env", "algorithm and env")
+
+
+def algorithm_of(algo: str) -> str:
+    """
+    The algorithm whose runs' times stand in for one another's in an estimate: a preset class counts as its family's
+    stock algorithm (the same loop; stock PPO is the exact path), a comparator (TRPO, A2C) as itself.
+
+    :param algo: a benchmark algorithm key (``ppo_clip``, ``ppo``, ``trpo``)
+    """
+    variant = BY_KEY.get(algo)
+    return variant.family.key if variant is not None else algo
 
 
 @dataclass
@@ -70,16 +83,16 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
     status = GridStatus(runs, keys & set(times), {k: v for k, v in store.live_claims().items() if k in keys})
     per_step: dict[tuple[str, ...], list[float]] = defaultdict(list)
     # a Monitor log folder is per setting, env and seed, whatever the budget
-    logged = {(setting, env, seed) for setting, env, seed, _, _ in times.values()}
-    for setting, env, _, timesteps, wall_time in times.values():
+    logged = {(setting, env, seed) for setting, _, env, seed, _, _ in times.values()}
+    for setting, algo, env, _, timesteps, wall_time in times.values():
         seconds_per_step = wall_time / max(timesteps, 1)
         per_step[("setting and env", setting, env)].append(seconds_per_step)
-        per_step[("env", env)].append(seconds_per_step)
+        per_step[("algorithm and env", algorithm_of(algo), env)].append(seconds_per_step)
     for spec in status.remaining:
         if (spec.setting, spec.env, spec.seed) not in logged and monitor_folder(out, spec).exists():
             status.partial_logs[spec.key] = monitor_folder(out, spec)
         # the keys of per_step, in the order of ESTIMATE_SOURCES; the first element of each is its source
-        for key in (("setting and env", spec.setting, spec.env), ("env", spec.env)):
+        for key in (("setting and env", spec.setting, spec.env), ("algorithm and env", algorithm_of(spec.algo), spec.env)):
             if per_step.get(key):
                 status.estimates[spec.key] = (statistics.median(per_step[key]) * spec.timesteps, key[0])
                 break
@@ -145,10 +158,10 @@ def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: fl
             lines.append(
                 f"  estimated time left: {_hours(seconds)}{scope} with {workers} worker{'s' if workers > 1 else ''} "
                 f"(the stored runs' median time per step: {basis})"
-                + (f"; {unknown} runs on envs with no stored run have no estimate" if unknown else "")
+                + (f"; {unknown} runs with no stored run of their algorithm on their env have no estimate" if unknown else "")
             )
         else:
-            lines.append("  estimated time left: unknown (no stored run on these envs to estimate from)")
+            lines.append("  estimated time left: unknown (no stored run of these algorithms on these envs to estimate from)")
         waiting = [spec for spec in remaining if spec.key not in status.running]
         if waiting:
             lines.append("  next: " + "; ".join(f"{s.setting} {s.env} seed {s.seed}" for s in waiting[:3]))

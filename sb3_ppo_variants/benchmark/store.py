@@ -260,13 +260,14 @@ class ResultsStore:
             db.execute(CLAIMS_SCHEMA)
             db.execute("DELETE FROM claims WHERE key = ?", (result.key,))
 
-    def wall_times(self) -> dict[str, tuple[str, str, int, int, float]]:
-        """Per stored run key, (setting, env, seed, timesteps, wall time in seconds), without reading the episodes."""
+    def wall_times(self) -> dict[str, tuple[str, str, str, int, int, float]]:
+        """Per stored run key, (setting, algo, env, seed, timesteps, wall time in seconds), without reading the
+        episodes."""
         with self._connect() as db:
-            rows = db.execute("SELECT key, setting, env, seed, timesteps, wall_time FROM runs").fetchall()
+            rows = db.execute("SELECT key, setting, algo, env, seed, timesteps, wall_time FROM runs").fetchall()
         return {
-            key: (setting, env, int(seed), int(timesteps), float(wall_time))
-            for key, setting, env, seed, timesteps, wall_time in rows
+            key: (setting, algo, env, int(seed), int(timesteps), float(wall_time))
+            for key, setting, algo, env, seed, timesteps, wall_time in rows
         }
 
     def live_claims(self) -> dict[str, tuple[str, int, float]]:

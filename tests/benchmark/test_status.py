@@ -52,22 +52,39 @@ def test_counts_and_estimates_from_the_stored_runs(tmp_path: Path) -> None:
     assert f"{tmp_path}: 2 of 8 runs stored (25%), 6 to run" in text
     assert "by env: CartPole-v1 2/4, Pendulum-v1 0/4" in text and "by seed: 0 2/4, 1 0/4" in text
     assert "estimated time left: 1 min for 2 of the 6 runs with 2 workers" in text
-    assert "4 runs on envs with no stored run have no estimate" in text
+    assert "4 runs with no stored run of their algorithm on their env have no estimate" in text
     # in the runner's order: seed by seed
     assert text.endswith("next: clip_0.2 Pendulum-v1 seed 0; sb3_ppo Pendulum-v1 seed 0; clip_0.2 CartPole-v1 seed 1")
 
 
-def test_an_env_without_the_setting_borrows_the_envs_other_settings(tmp_path: Path) -> None:
+def test_an_env_without_the_setting_borrows_the_same_algorithms_other_settings(tmp_path: Path) -> None:
     grid = _grid()
     _store(tmp_path, grid, {("sb3_ppo", "CartPole-v1", 0): 30.0, ("sb3_ppo", "Pendulum-v1", 0): 3600.0})
     status = grid_status(grid, tmp_path)
     by_run = {(s.setting, s.env, s.seed): status.estimates[s.key] for s in status.remaining}
-    assert by_run[("clip_0.2", "Pendulum-v1", 1)] == (pytest.approx(3600.0), "env")
+    # PPOClip runs stock PPO's loop: its runs take stock PPO's time per step as the rough guess
+    assert by_run[("clip_0.2", "Pendulum-v1", 1)] == (pytest.approx(3600.0), "algorithm and env")
     assert by_run[("sb3_ppo", "Pendulum-v1", 1)] == (pytest.approx(3600.0), "setting and env")
     assert status.estimated_seconds() == pytest.approx(3 * 3600.0 + 3 * 30.0)
     assert "estimated time left: 3.0 h with 1 worker (the stored runs' median time per step: 2 runs by setting and env, " in (
         format_status(status, tmp_path)
     )
+
+
+def test_a_comparator_borrows_no_other_algorithms_time(tmp_path: Path) -> None:
+    # TRPO's and A2C's runs take many times PPO's: PPO's times on the env estimate neither of them
+    ppo = Setting("clip_0.2_fast", "ppo_clip", {"clip_range": 0.2, "fast": True})
+    grid = Grid([ppo, Setting("sb3_trpo", "trpo"), Setting("sb3_a2c", "a2c")], ["CartPole-v1"], [0, 1], 1000)
+    _store(tmp_path, grid, {("clip_0.2_fast", "CartPole-v1", 0): 30.0, ("sb3_trpo", "CartPole-v1", 0): 300.0})
+    status = grid_status(grid, tmp_path)
+    by_run = {(s.setting, s.seed): status.estimates.get(s.key) for s in status.remaining}
+    assert by_run == {
+        ("sb3_a2c", 0): None,
+        ("clip_0.2_fast", 1): (pytest.approx(30.0), "setting and env"),
+        ("sb3_trpo", 1): (pytest.approx(300.0), "setting and env"),
+        ("sb3_a2c", 1): None,
+    }
+    assert "2 runs with no stored run of their algorithm on their env have no estimate" in format_status(status, tmp_path)
 
 
 def test_shows_the_runs_in_progress_and_the_end(tmp_path: Path) -> None:
