@@ -298,6 +298,9 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
     assert "The 95% CIs settle it: fixed_kl [90, 102], half of clip [952, 958]." in section
     assert "- Humanoid: no PPO-Clip runs yet." in section
+    # the -v5 task's differences from their -v4 one are named for the tasks with runs
+    assert "The tasks differ from theirs: Ant-v5 observes the contact forces (105 numbers; -v4 by default 27)" in section
+    assert "Humanoid-v5 drops" not in section
     # a grid in progress: clipping's runs stored, the scalar-β ones not yet
     clip_only = [run for run in store.runs() if run.setting == "klip_clip_0.2_fast"]
     assert "- Ant: no scalar-β runs yet." in klip_section(clip_only)
@@ -352,3 +355,23 @@ def test_every_setting_of_table_1_gets_its_own_colour_and_a_family_one_hue() -> 
     # one hue per algorithm: the blue channel leads in every adaptive-KL shade, the red one in every clip shade
     assert all(colors[s][2] == max(colors[s][:3]) for s in ("adaptive_kl_0.003", "adaptive_kl_0.01", "adaptive_kl_0.03"))
     assert all(colors[s][0] == max(colors[s][:3]) for s in ("clip_0.1", "clip_0.2", "clip_0.3"))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_the_klip_task_differences_are_gymnasiums() -> None:
+    import gymnasium as gym
+
+    from sb3_ppo_variants.benchmark.klip import V5_CHANGES
+
+    def observed(env_id: str) -> int:
+        env = gym.make(env_id)
+        size = env.observation_space.shape[0]
+        env.close()
+        return size
+
+    assert f"105 numbers; -v4 by default {observed('Ant-v4')}" in V5_CHANGES["Ant"] and observed("Ant-v5") == 105
+    assert gym.make("Ant-v4").unwrapped._use_contact_forces is False  # so -v4's default charges no contact cost
+    v4, v5 = observed("Humanoid-v4"), observed("Humanoid-v5")
+    assert f"drops {v4 - v5} always-zero numbers of -v4's observation ({v5} of {v4})" in V5_CHANGES["Humanoid"]
+    assert "weight 5e-7" in V5_CHANGES["Humanoid"] and gym.make("Humanoid-v5").unwrapped._contact_cost_weight == 5e-7
+    assert not hasattr(gym.make("Humanoid-v4").unwrapped, "_contact_cost_weight")  # -v4: no contact cost
