@@ -104,12 +104,14 @@ def klip_section(runs: list[RunResult]) -> list[str]:
     """The report's KLip-PPO section (empty without runs of the ``klip`` settings)."""
     scores: dict[str, dict[str, list[float]]] = {}
     names: dict[str, str] = {}
+    envs: set[str] = set()
     without_episode: list[str] = []
     for run in sorted(runs, key=lambda r: r.seed):
         objective = _objective(run.setting)
         if objective is None:
             continue
         names[objective] = run.setting
+        envs.add(run.env)
         value = last_tenth_return(run)
         if value is None:
             without_episode.append(f"{run.setting} {run.env} seed {run.seed}")
@@ -127,7 +129,7 @@ def klip_section(runs: list[RunResult]) -> list[str]:
         "-v4 tasks, ours: the -v5 tasks. Rows: " + ", ".join(f"`{names[o]}`" for o in objectives) + ".",
         "",
     ]
-    changes = [V5_CHANGES[task] for task in sorted(scores) if task in V5_CHANGES]
+    changes = [V5_CHANGES[task] for task in sorted(V5_CHANGES) if f"{task}-v5" in envs]
     if changes:
         out += [
             "The tasks differ from theirs: " + "; ".join(changes) + ". Their absolute returns are not ours to match on "

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -301,6 +302,8 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     # the -v5 task's differences from their -v4 one are named for the tasks with runs
     assert "The tasks differ from theirs: Ant-v5 observes the contact forces (105 numbers; -v4 by default 27)" in section
     assert "Humanoid-v5 drops" not in section
+    v4 = [dataclasses.replace(run, env="Ant-v4") for run in store.runs()]
+    assert "The tasks differ from theirs" not in "\n".join(klip_section(v4))  # their task: nothing to name
     # a grid in progress: clipping's runs stored, the scalar-β ones not yet
     clip_only = [run for run in store.runs() if run.setting == "klip_clip_0.2_fast"]
     assert "- Ant: no scalar-β runs yet." in klip_section(clip_only)
