@@ -73,6 +73,14 @@ SUMMARIES = (
         report_options=" --baseline results/table1_1m",
     ),
     Summary("klip", "results/klip", lambda: select(preset("klip"), fast=True), ((KLIP_HEADING, ""),)),
+    Summary(
+        "klip_v4",
+        "results/klip_v4",
+        lambda: select(
+            preset("klip"), ["klip_clip_0.2", "klip_fixed_kl_1", "klip_adaptive_kl_0.02"], envs=["Ant-v4"], fast=True
+        ),
+        ((KLIP_HEADING, ""),),
+    ),
 )
 
 

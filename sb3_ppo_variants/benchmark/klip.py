@@ -126,7 +126,7 @@ def klip_section(runs: list[RunResult]) -> list[str]:
         "",
         "Their metric: mean return of the training episodes in the last 10% of timesteps, mean ± std over seeds (runs), "
         "with the 95% confidence interval of the mean (Student's t over seeds); theirs: mean ± std over 5 seeds on the "
-        "-v4 tasks, ours: the -v5 tasks. Rows: " + ", ".join(f"`{names[o]}`" for o in objectives) + ".",
+        f"-v4 tasks, ours: {', '.join(sorted(envs))}. Rows: " + ", ".join(f"`{names[o]}`" for o in objectives) + ".",
         "",
     ]
     changes = [V5_CHANGES[task] for task in sorted(V5_CHANGES) if f"{task}-v5" in envs]
@@ -154,6 +154,9 @@ def klip_section(runs: list[RunResult]) -> list[str]:
     out += ["", "Their claim, on our runs (a scalar β far behind clipping where the policy must travel far):"]
     for task in HARD_TASKS:
         by_objective = scores.get(task, {})
+        if not by_objective:
+            out.append(f"- {task}: no runs.")
+            continue
         if "clip" not in by_objective:
             out.append(f"- {task}: no PPO-Clip runs yet.")
             continue

@@ -50,9 +50,16 @@ def test_each_queued_commit_exists() -> None:
 
 def test_the_queue_follows_the_issues_order() -> None:
     # issue 11: Table 1, then paper_code, then the comparators; issue 16: KLip-PPO's Ant and Humanoid after the Table 1
-    # grid, its other tasks if compute allows (last)
+    # grid, its other tasks if compute allows (last); Ant on their table's task version right after its Ant and Humanoid
     names = [name for name, _ in _queued_arguments()]
-    assert names == ["table1_1m", "klip (Ant, Humanoid)", "paper_code", "figure3", "klip (the rest)"]
+    assert names == [
+        "table1_1m",
+        "klip (Ant, Humanoid)",
+        "klip on Ant-v4 (their task)",
+        "paper_code",
+        "figure3",
+        "klip (the rest)",
+    ]
     arguments = dict(_queued_arguments())
     envs = arguments["klip (Ant, Humanoid)"]
     assert envs[envs.index("--envs") + 1 :][:2] == ["Ant-v5", "Humanoid-v5"]

@@ -291,6 +291,7 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     # no Table 1 row: neither the paper's title nor its ordering verdicts
     assert report.startswith("# Benchmark report\n") and "ordering hold" not in report and "11 settings" not in report
     section = report.split("## KLip-PPO's comparison")[1]
+    assert "theirs: mean ± std over 5 seeds on the -v4 tasks, ours: Ant-v5. Rows: `klip_clip_0.2_fast`" in section
     assert "Left out: 1 runs that finished no episode in their last 10% of timesteps" in section
     assert "a budget of a few episodes): klip_clip_0.2_fast Ant-v5 seed 2." in section
     # two seeds 1 apart: mean ± 12.71 (t, 1 dof) * 0.707 / sqrt(2)
@@ -298,7 +299,7 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert "| Ant | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
     assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
     assert "The 95% CIs settle it: fixed_kl [90, 102], half of clip [952, 958]." in section
-    assert "- Humanoid: no PPO-Clip runs yet." in section
+    assert "- Humanoid: no runs." in section
     # the -v5 task's differences from their -v4 one are named for the tasks with runs
     assert "The tasks differ from theirs: Ant-v5 observes the contact forces (105 numbers; -v4 by default 27)" in section
     assert "Humanoid-v5 drops" not in section
@@ -307,6 +308,8 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     # a grid in progress: clipping's runs stored, the scalar-β ones not yet
     clip_only = [run for run in store.runs() if run.setting == "klip_clip_0.2_fast"]
     assert "- Ant: no scalar-β runs yet." in klip_section(clip_only)
+    beta_only = [run for run in store.runs() if run.setting != "klip_clip_0.2_fast"]
+    assert "- Ant: no PPO-Clip runs yet." in klip_section(beta_only)
 
 
 def test_klip_verdict_says_when_the_intervals_do_not_settle_it() -> None:
