@@ -4,7 +4,7 @@ status`` (the same grid arguments as ``run``). It reads the results store only; 
 The estimate of a remaining run is its budget times the median time per step of the stored runs of the same setting
 and environment, else of the same algorithm on that environment (:func:`algorithm_of`: a rougher guess, since the
 exact path is ~3x slower than ``fast``); a run without either has no estimate (environments differ by more than one
-algorithm's settings do, and algorithms by far more: a 1M-step run of A2C or TRPO took ~10x one of PPO with
+algorithm's settings do, and algorithms by far more: TRPO and A2C took 4-6x the time per step of PPO with
 ``fast``), and the output says how many estimates came from each source. Time per step depends on the machine and on
 what else runs on it: the estimate holds for the machine and the load that made the stored runs.
 """
