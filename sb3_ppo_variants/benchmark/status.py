@@ -37,6 +37,12 @@ def algorithm_of(algo: str) -> str:
     return variant.family.key if variant is not None else algo
 
 
+def _sources(setting: str, algo: str, env: str) -> tuple[tuple[str, ...], ...]:
+    """The keys under which a run's time per step is pooled, in the order of :data:`ESTIMATE_SOURCES` (the first
+    element of each is its source): one definition for the stored runs that give times and the runs that take them."""
+    return (("setting and env", setting, env), ("algorithm and env", algorithm_of(algo), env))
+
+
 @dataclass
 class GridStatus:
     """A grid against its folder's store."""
@@ -85,14 +91,12 @@ def grid_status(grid: Grid, out: str | Path) -> GridStatus:
     # a Monitor log folder is per setting, env and seed, whatever the budget
     logged = {(setting, env, seed) for setting, _, env, seed, _, _ in times.values()}
     for setting, algo, env, _, timesteps, wall_time in times.values():
-        seconds_per_step = wall_time / max(timesteps, 1)
-        per_step[("setting and env", setting, env)].append(seconds_per_step)
-        per_step[("algorithm and env", algorithm_of(algo), env)].append(seconds_per_step)
+        for key in _sources(setting, algo, env):
+            per_step[key].append(wall_time / max(timesteps, 1))
     for spec in status.remaining:
         if (spec.setting, spec.env, spec.seed) not in logged and monitor_folder(out, spec).exists():
             status.partial_logs[spec.key] = monitor_folder(out, spec)
-        # the keys of per_step, in the order of ESTIMATE_SOURCES; the first element of each is its source
-        for key in (("setting and env", spec.setting, spec.env), ("algorithm and env", algorithm_of(spec.algo), spec.env)):
+        for key in _sources(spec.setting, spec.algo, spec.env):
             if per_step.get(key):
                 status.estimates[spec.key] = (statistics.median(per_step[key]) * spec.timesteps, key[0])
                 break
