@@ -6,7 +6,10 @@ and environment, else of the same algorithm on that environment (:func:`algorith
 exact path is ~3x slower than ``fast``); a run without either has no estimate (environments differ by more than one
 algorithm's settings do, and algorithms by far more: TRPO and A2C took 4-6x the time per step of PPO with
 ``fast``), and the output says how many estimates came from each source. Time per step depends on the machine and on
-what else runs on it: the estimate holds for the machine and the load that made the stored runs.
+what else runs on it: where some of a pool's runs ran on this machine's processor, only theirs count (a grid that moves
+between machines has runs ~2x apart in time per step: a KLip Ant-v5 run took 11 min on one Xeon and 21 on one AMD
+EPYC), and the output says how many estimates came from runs on this processor; otherwise the estimate holds for the
+machines and the load that made the stored runs.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sb3_ppo_variants.benchmark.grid import Grid, RunSpec
+from sb3_ppo_variants.benchmark.software import cpu_model
 from sb3_ppo_variants.benchmark.store import ResultsStore
 from sb3_ppo_variants.benchmark.worker import monitor_folder
 from sb3_ppo_variants.registry import BY_KEY
@@ -61,6 +65,10 @@ class GridStatus:
     partial_logs: dict[str, Path] = field(default_factory=dict)
     #: whether the folder holds a results store (a grid that has not started has none; status creates nothing)
     started: bool = True
+    #: the processor the estimates are for (:func:`~sb3_ppo_variants.benchmark.software.cpu_model`)
+    cpu: str = ""
+    #: the remaining runs whose estimate came from stored runs on :attr:`cpu` (the others': from other processors')
+    this_cpu: set[str] = field(default_factory=set)
 
     @property
     def remaining(self) -> list[RunSpec]:
@@ -72,33 +80,40 @@ class GridStatus:
         return sum(seconds for seconds, _ in self.estimates.values())
 
 
-def grid_status(grid: Grid, out: str | Path) -> GridStatus:
+def grid_status(grid: Grid, out: str | Path, cpu: str | None = None) -> GridStatus:
     """
     The grid's progress in ``out`` and the estimated wall time of its remaining runs.
 
     :param grid: the grid (as ``run`` would select it)
     :param out: the benchmark folder (one without a results store is a grid not started: nothing stored, no
         estimate, and nothing is created there)
+    :param cpu: the processor to estimate for (default: this machine's, :func:`~sb3_ppo_variants.benchmark.software.cpu_model`)
     """
     runs = grid.runs()
+    cpu = cpu_model() if cpu is None else cpu
     if not (Path(out) / ResultsStore.FILENAME).exists():
-        return GridStatus(runs, set(), {}, started=False)
+        return GridStatus(runs, set(), {}, started=False, cpu=cpu)
     store = ResultsStore(out)
     keys = {spec.key for spec in runs}
     times = store.wall_times()
-    status = GridStatus(runs, keys & set(times), {k: v for k, v in store.live_claims().items() if k in keys})
-    per_step: dict[tuple[str, ...], list[float]] = defaultdict(list)
+    status = GridStatus(runs, keys & set(times), {k: v for k, v in store.live_claims().items() if k in keys}, cpu=cpu)
+    # per pooling key, the stored runs' (processor, seconds per step)
+    per_step: dict[tuple[str, ...], list[tuple[str, float]]] = defaultdict(list)
     # a Monitor log folder is per setting, env and seed, whatever the budget
-    logged = {(setting, env, seed) for setting, _, env, seed, _, _ in times.values()}
-    for setting, algo, env, _, timesteps, wall_time in times.values():
-        for key in _sources(setting, algo, env):
-            per_step[key].append(wall_time / max(timesteps, 1))
+    logged = {(t.setting, t.env, t.seed) for t in times.values()}
+    for t in times.values():
+        for key in _sources(t.setting, t.algo, t.env):
+            per_step[key].append((t.cpu, t.wall_time / max(t.timesteps, 1)))
     for spec in status.remaining:
         if (spec.setting, spec.env, spec.seed) not in logged and monitor_folder(out, spec).exists():
             status.partial_logs[spec.key] = monitor_folder(out, spec)
         for key in _sources(spec.setting, spec.algo, spec.env):
             if per_step.get(key):
-                status.estimates[spec.key] = (statistics.median(per_step[key]) * spec.timesteps, key[0])
+                here = [seconds for run_cpu, seconds in per_step[key] if run_cpu == cpu]
+                if here:
+                    status.this_cpu.add(spec.key)
+                pool = here or [seconds for _, seconds in per_step[key]]
+                status.estimates[spec.key] = (statistics.median(pool) * spec.timesteps, key[0])
                 break
     return status
 
@@ -159,9 +174,16 @@ def format_status(status: GridStatus, out: str | Path, workers: int = 1, now: fl
         if status.estimates:
             seconds = status.estimated_seconds() / workers
             scope = f" for {len(status.estimates)} of the {len(remaining)} runs" if unknown else ""
+            here = len(status.this_cpu)
+            if here == len(status.estimates):
+                machine = f"all from runs on this processor, {status.cpu}"
+            elif here:
+                machine = f"{here} of them from runs on this processor ({status.cpu}), the others from other processors' runs"
+            else:
+                machine = f"none from runs on this processor ({status.cpu}): other processors' runs"
             lines.append(
                 f"  estimated time left: {_hours(seconds)}{scope} with {workers} worker{'s' if workers > 1 else ''} "
-                f"(the stored runs' median time per step: {basis})"
+                f"(the stored runs' median time per step: {basis}; {machine})"
                 + (f"; {unknown} runs with no stored run of their algorithm on their env have no estimate" if unknown else "")
             )
         else:

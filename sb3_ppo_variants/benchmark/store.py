@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -146,6 +146,25 @@ CLAIMS_SCHEMA = (
 )
 
 
+def _software(column: str) -> dict[str, str] | None:
+    """A run's ``software`` column as :attr:`RunResult.software` holds it (None: not recorded)."""
+    return None if column == UNKNOWN else json.loads(column)
+
+
+class StoredTime(NamedTuple):
+    """A stored run's wall time and what it depends on, without its episodes (:meth:`ResultsStore.wall_times`)."""
+
+    setting: str
+    algo: str
+    env: str
+    seed: int
+    timesteps: int
+    #: seconds
+    wall_time: float
+    #: the processor it ran on (the ``cpu`` of its software), ``unknown`` for a run that did not record it
+    cpu: str
+
+
 class DamagedStoreError(ValueError):
     """The results store, or some of its runs, cannot be read: the message names the file and the runs."""
 
@@ -260,15 +279,15 @@ class ResultsStore:
             db.execute(CLAIMS_SCHEMA)
             db.execute("DELETE FROM claims WHERE key = ?", (result.key,))
 
-    def wall_times(self) -> dict[str, tuple[str, str, str, int, int, float]]:
-        """Per stored run key, (setting, algo, env, seed, timesteps, wall time in seconds), without reading the
-        episodes."""
+    def wall_times(self) -> dict[str, StoredTime]:
+        """Per stored run key, its wall time, budget and processor (:class:`StoredTime`), without reading the episodes."""
         with self._connect() as db:
-            rows = db.execute("SELECT key, setting, algo, env, seed, timesteps, wall_time FROM runs").fetchall()
-        return {
-            key: (setting, algo, env, int(seed), int(timesteps), float(wall_time))
-            for key, setting, algo, env, seed, timesteps, wall_time in rows
-        }
+            rows = db.execute("SELECT key, setting, algo, env, seed, timesteps, wall_time, software FROM runs").fetchall()
+        times = {}
+        for key, setting, algo, env, seed, timesteps, wall_time, software in rows:
+            cpu = (_software(software) or {}).get("cpu", UNKNOWN)
+            times[key] = StoredTime(setting, algo, env, int(seed), int(timesteps), float(wall_time), cpu)
+        return times
 
     def live_claims(self) -> dict[str, tuple[str, int, float]]:
         """
@@ -335,7 +354,7 @@ class ResultsStore:
         for row in rows:
             try:
                 episodes = unpack_episodes(row[13])
-                kwargs, software = json.loads(row[7]), None if row[14] == UNKNOWN else json.loads(row[14])
+                kwargs, software = json.loads(row[7]), _software(row[14])
             except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as error:
                 damaged[row[0]] = f"{type(error).__name__}: {error}"
                 continue

@@ -19,8 +19,9 @@ def _grid() -> Grid:
     return Grid(settings, ["CartPole-v1", "Pendulum-v1"], [0, 1], 1000)
 
 
-def _store(out: Path, grid: Grid, stored: dict[tuple[str, str, int], float]) -> ResultsStore:
-    """Store the grid's runs named in ``stored`` ((setting, env, seed) -> wall time) with no episodes."""
+def _store(out: Path, grid: Grid, stored: dict[tuple[str, str, int], float], cpu: str | None = None) -> ResultsStore:
+    """Store the grid's runs named in ``stored`` ((setting, env, seed) -> wall time) with no episodes, recorded as run on
+    processor ``cpu`` (None: software not recorded)."""
     store = ResultsStore(out)
     for spec in grid.runs():
         wall_time = stored.get((spec.setting, spec.env, spec.seed))
@@ -28,7 +29,7 @@ def _store(out: Path, grid: Grid, stored: dict[tuple[str, str, int], float]) -> 
             store.add_run(
                 RunResult(
                     spec.key, spec.setting, spec.algo, spec.env, spec.seed, spec.timesteps, 1, {}, "v", wall_time, 1.0, "t",
-                    "h", [],
+                    "h", [], software=None if cpu is None else {"cpu": cpu},
                 )
             )  # fmt: skip
     return store
@@ -85,6 +86,36 @@ def test_a_comparator_borrows_no_other_algorithms_time(tmp_path: Path) -> None:
         ("sb3_a2c", 1): None,
     }
     assert "2 runs with no stored run of their algorithm on their env have no estimate" in format_status(status, tmp_path)
+
+
+def test_the_estimate_counts_only_this_processors_runs_where_it_has_some(tmp_path: Path) -> None:
+    # a grid that moved between machines: runs of one setting ~2x apart in time per step
+    grid = _grid()
+    _store(tmp_path, grid, {("clip_0.2", "CartPole-v1", 0): 10.0}, cpu="Xeon")
+    _store(tmp_path, grid, {("sb3_ppo", "CartPole-v1", 0): 40.0}, cpu="EPYC")
+    old = Grid([Setting("clip_0.2", "ppo_clip", {"clip_range": 0.2})], ["CartPole-v1"], [5, 6], 1000)
+    _store(tmp_path, old, {("clip_0.2", "CartPole-v1", 5): 20.0, ("clip_0.2", "CartPole-v1", 6): 30.0}, cpu="EPYC")
+    _store(tmp_path, grid, {("clip_0.2", "Pendulum-v1", 0): 99.0})  # recorded no processor
+    key = {(spec.setting, spec.env, spec.seed): spec.key for spec in grid.runs()}
+    clip_1, ppo_1 = key["clip_0.2", "CartPole-v1", 1], key["sb3_ppo", "CartPole-v1", 1]
+    pendulum_1 = key["clip_0.2", "Pendulum-v1", 1]
+
+    on_xeon = grid_status(grid, tmp_path, cpu="Xeon")
+    # clip_0.2 on CartPole: the Xeon's one run, not the median of all three (20 s)
+    assert on_xeon.estimates[clip_1] == (pytest.approx(10.0), "setting and env")
+    # sb3_ppo and clip_0.2 on Pendulum: no run of theirs on the Xeon, so every processor's
+    assert on_xeon.estimates[ppo_1] == (pytest.approx(40.0), "setting and env")
+    assert on_xeon.estimates[pendulum_1] == (pytest.approx(99.0), "setting and env")
+    assert on_xeon.this_cpu == {clip_1}
+    text = format_status(on_xeon, tmp_path)
+    assert "1 of them from runs on this processor (Xeon), the others from other processors' runs" in text
+
+    on_epyc = grid_status(grid, tmp_path, cpu="EPYC")
+    assert on_epyc.estimates[clip_1] == (pytest.approx(25.0), "setting and env")  # median of the EPYC's 20 and 30 s
+    assert on_epyc.estimates[ppo_1] == (pytest.approx(40.0), "setting and env")
+    assert on_epyc.this_cpu == {clip_1, ppo_1}
+    elsewhere = format_status(grid_status(grid, tmp_path, cpu="Other"), tmp_path)
+    assert "none from runs on this processor (Other): other processors' runs" in elsewhere
 
 
 def test_shows_the_runs_in_progress_and_the_end(tmp_path: Path) -> None:
