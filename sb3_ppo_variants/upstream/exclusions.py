@@ -121,6 +121,8 @@ def exclusion_for(test_id: str, run: UpstreamRun) -> Exclusion | None:
     return None
 
 
+#: how a restated test's normalised id begins (``restated/<file>::<test>``), whichever distribution's suite it restates
+RESTATED_PREFIX = "restated/"
 #: the outcome recorded for a restated test that a variant's run skips: upstream's own test ran unchanged instead
 ORIGINAL_RAN = "original ran"
 #: the outcomes of tests a run leaves out on purpose: neither run, nor a regression, nor for the stock class to judge

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from sb3_ppo_variants.benchmark.io import atomic_write_json
-from sb3_ppo_variants.upstream.exclusions import ORIGINAL_RAN, exclusion_for, runs_restated
+from sb3_ppo_variants.upstream.exclusions import ORIGINAL_RAN, RESTATED_PREFIX, exclusion_for, runs_restated
 from sb3_ppo_variants.upstream.targets import ENV_VAR, UpstreamRun
 
 _run: UpstreamRun | None = None
@@ -142,7 +142,7 @@ def normalised_id(item: pytest.Item, cls: type, stock_name: str) -> str:
     """
     path, _, rest = item.nodeid.partition("::")
     if "sb3_ppo_variants/upstream/restated/" in str(item.path).replace(os.sep, "/"):
-        path = "restated/" + item.path.name
+        path = RESTATED_PREFIX + item.path.name
     name, bracket, params = rest.partition("[")
     if bracket:
         parts = params[:-1].split("-")
@@ -185,7 +185,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             _reasons[test_id] = exclusion.reason
             deselected.append(item)
             continue
-        if test_id.startswith("restated/") and not runs_restated(test_id, _run):
+        if test_id.startswith(RESTATED_PREFIX) and not runs_restated(test_id, _run):
             _outcomes[test_id] = ORIGINAL_RAN
             deselected.append(item)
             continue

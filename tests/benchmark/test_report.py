@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -369,15 +370,16 @@ def test_the_klip_task_differences_are_gymnasiums() -> None:
 
     from sb3_ppo_variants.benchmark.klip import V5_CHANGES
 
-    def observed(env_id: str) -> int:
+    def inspect(env_id: str) -> tuple[int, Any]:
+        """The size of the task's observation and its unwrapped env (closed: only its settings are read)."""
         env = gym.make(env_id)
-        size = env.observation_space.shape[0]
         env.close()
-        return size
+        return env.observation_space.shape[0], env.unwrapped
 
-    assert f"105 numbers; -v4 by default {observed('Ant-v4')}" in V5_CHANGES["Ant"] and observed("Ant-v5") == 105
-    assert gym.make("Ant-v4").unwrapped._use_contact_forces is False  # so -v4's default charges no contact cost
-    v4, v5 = observed("Humanoid-v4"), observed("Humanoid-v5")
+    (ant_v4_size, ant_v4), (ant_v5_size, _) = inspect("Ant-v4"), inspect("Ant-v5")
+    assert f"105 numbers; -v4 by default {ant_v4_size}" in V5_CHANGES["Ant"] and ant_v5_size == 105
+    assert ant_v4._use_contact_forces is False  # so -v4's default charges no contact cost
+    (v4, humanoid_v4), (v5, humanoid_v5) = inspect("Humanoid-v4"), inspect("Humanoid-v5")
     assert f"drops {v4 - v5} always-zero numbers of -v4's observation ({v5} of {v4})" in V5_CHANGES["Humanoid"]
-    assert "weight 5e-7" in V5_CHANGES["Humanoid"] and gym.make("Humanoid-v5").unwrapped._contact_cost_weight == 5e-7
-    assert not hasattr(gym.make("Humanoid-v4").unwrapped, "_contact_cost_weight")  # -v4: no contact cost
+    assert "weight 5e-7" in V5_CHANGES["Humanoid"] and humanoid_v5._contact_cost_weight == 5e-7
+    assert not hasattr(humanoid_v4, "_contact_cost_weight")  # -v4: no contact cost
