@@ -16,8 +16,12 @@
 #   scripts/grids.sh status                             # how far each grid got, and the time left (PYTHON: the
 #                                                       # interpreter with this package, default python)
 #   scripts/grids.sh stop                               # stop it (the run in flight is lost; it is redone next time)
+#                                                       # and say, per folder, how many runs its store holds
+#                                                       # against the last commit's: the ones to commit
 #
 # After `stop`, `status` names a partial Monitor log that the fdfa0f5 runner leaves behind: delete it before committing.
+# A store that differs from the last commit only by the stopped run's claim has as many runs as the commit's: only
+# then may it be reset to the committed file (a run can be stored a moment before the stop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 main=$PWD
@@ -73,6 +77,28 @@ if differ:
 PY
 }
 
+runs_in() {  # the number of runs a results store holds (- : the store's bytes on stdin, e.g. from git show)
+  python3 - "$1" 3<&0 <<'PY'
+import os, sqlite3, sys, tempfile
+
+def count(path):
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT count(*) FROM runs").fetchone()[0]
+    finally:
+        db.close()
+
+if sys.argv[1] != "-":
+    print(count(sys.argv[1]))
+else:
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "results.sqlite")
+        with open(path, "wb") as copy, os.fdopen(3, "rb") as given:
+            copy.write(given.read())
+        print(count(path))
+PY
+}
+
 case "${1:-}" in
   run)
     for grid in "${grids[@]}"; do
@@ -97,6 +123,16 @@ case "${1:-}" in
     # the script first, so that it does not go on to the next grid when its run is stopped
     pkill -f "scripts/grids.sh run" || true
     pkill -f "sb3_ppo_variants.benchmark run" || true
+    for _ in $(seq 60); do  # up to 30 s for the runs to end, so that the counts below are final
+      pgrep -f "sb3_ppo_variants.benchmark run" > /dev/null || break
+      sleep 0.5
+    done
+    for folder in $(for grid in "${grids[@]}"; do echo "${grid##*--out }"; done | sort -u); do
+      [ -f "$folder/results.sqlite" ] || continue
+      relative=${folder#"$main"/}
+      committed=$({ git -C "$main" show "HEAD:$relative/results.sqlite" | runs_in -; } 2> /dev/null || echo 0)
+      echo "$relative: $(runs_in "$folder/results.sqlite") runs stored, $committed in the last commit"
+    done
     ;;
   *)
     echo "usage: scripts/grids.sh run|status|stop" >&2

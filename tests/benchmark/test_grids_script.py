@@ -12,7 +12,7 @@ import pytest
 
 from sb3_ppo_variants.benchmark.__main__ import main
 from sb3_ppo_variants.benchmark.software import CPU_CAPABILITY, current_software, pinned_versions
-from sb3_ppo_variants.benchmark.store import ResultsStore
+from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "grids.sh"
 
@@ -104,3 +104,19 @@ def test_a_grid_continues_on_another_cpu_as_its_own_group_but_not_on_other_libra
     ResultsStore(other_numpy).pin_once({**pinned_versions(software), CPU_CAPABILITY: "NOT-THIS-ONE", "numpy": "1.0.0"})
     refused = _cpu_flag(other_numpy)
     assert refused.returncode != 0 and refused.stdout == "" and "numpy: pinned 1.0.0" in refused.stderr
+
+
+def test_stop_counts_the_runs_of_a_store_on_disk_and_of_its_committed_bytes(tmp_path: Path) -> None:
+    # `stop` says per folder how many runs the store holds against the last commit's, read by runs_in
+    function = re.search(r"^runs_in\(\) \{.*?^\}$", SCRIPT.read_text(), re.S | re.M)
+    assert function is not None, "scripts/grids.sh has no runs_in function"
+    store = ResultsStore(tmp_path)
+    for seed in (0, 1, 2):
+        store.add_run(RunResult(f"k{seed}", "s", "ppo", "CartPole-v1", seed, 10, 1, {}, "v", 1.0, 1.0, "t", "h", []))
+
+    def runs_in(argument: str, given: bytes = b"") -> str:
+        command = ["bash", "-c", function.group(0) + '\nruns_in "$0"', argument]
+        return subprocess.run(command, input=given, capture_output=True, check=True).stdout.decode().strip()
+
+    assert runs_in(str(store.path)) == "3"
+    assert runs_in("-", store.path.read_bytes()) == "3"  # as `git show HEAD:<store>` gives it
