@@ -58,6 +58,11 @@ def _objective(setting: str) -> str | None:
     return ROWS.get(setting.removesuffix("_fast"))
 
 
+def _task(env: str) -> str:
+    """The task of an env id, as their table names it (``Ant`` for ``Ant-v5``)."""
+    return env.rsplit("-v", 1)[0]
+
+
 PARTITION = ("train/frac_in_band", "train/frac_killed", "train/frac_passed")
 
 
@@ -116,7 +121,8 @@ def klip_section(runs: list[RunResult]) -> list[str]:
         if value is None:
             without_episode.append(f"{run.setting} {run.env} seed {run.seed}")
             continue
-        scores.setdefault(run.env.split("-v")[0], {}).setdefault(objective, []).append(value)
+        # per env id, not per task: a folder may hold two versions of a task (Ant-v4, Ant-v5), which are not one task
+        scores.setdefault(run.env, {}).setdefault(objective, []).append(value)
     if not names:
         return []
     objectives = [o for o in ROWS.values() if o in names]
@@ -143,29 +149,30 @@ def klip_section(runs: list[RunResult]) -> list[str]:
             "",
         ]
     out += ["| task | objective | ours | 95% CI | theirs |", "|---|---|---|---|---|"]
-    for task, by_objective in sorted(scores.items()):
+    for env, by_objective in sorted(scores.items()):
         for objective in objectives:
             values = by_objective.get(objective, [])
-            theirs = PAPER.get(task, {}).get(objective)
+            theirs = PAPER.get(_task(env), {}).get(objective)
             out.append(
-                f"| {task} | {objective} | {mean_std_cell(values, digits=0)} | {interval_cell(t_interval(values), digits=0)} "
+                f"| {env} | {objective} | {mean_std_cell(values, digits=0)} | {interval_cell(t_interval(values), digits=0)} "
                 f"| {'' if theirs is None else f'{theirs[0]:.0f} ± {theirs[1]:.0f}'} |"
             )
     out += ["", "Their claim, on our runs (a scalar β far behind clipping where the policy must travel far):"]
     for task in HARD_TASKS:
-        by_objective = scores.get(task, {})
-        if not by_objective:
+        envs_of_task = sorted(env for env in scores if _task(env) == task)
+        if not envs_of_task:
             out.append(f"- {task}: no runs.")
-            continue
-        if "clip" not in by_objective:
-            out.append(f"- {task}: no PPO-Clip runs yet.")
-            continue
-        clip = by_objective["clip"]
-        scalar_beta = [objective for objective in ("fixed_kl", "adaptive_kl") if objective in by_objective]
-        if not scalar_beta:
-            out.append(f"- {task}: no scalar-β runs yet.")
-        for objective in scalar_beta:
-            out.append(f"- {task}: " + _verdict(objective, by_objective[objective], clip))
+        for env in envs_of_task:
+            by_objective = scores[env]
+            if "clip" not in by_objective:
+                out.append(f"- {env}: no PPO-Clip runs yet.")
+                continue
+            clip = by_objective["clip"]
+            scalar_beta = [objective for objective in ("fixed_kl", "adaptive_kl") if objective in by_objective]
+            if not scalar_beta:
+                out.append(f"- {env}: no scalar-β runs yet.")
+            for objective in scalar_beta:
+                out.append(f"- {env}: " + _verdict(objective, by_objective[objective], clip))
     return out
 
 

@@ -296,9 +296,9 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert "Left out: 1 runs that finished no episode in their last 10% of timesteps" in section
     assert "a budget of a few episodes): klip_clip_0.2_fast Ant-v5 seed 2." in section
     # two seeds 1 apart: mean ± 12.71 (t, 1 dof) * 0.707 / sqrt(2)
-    assert "| Ant | clip | 1910 ± 1 (2) | [1904, 1917] | 2193 ± 361 |" in section
-    assert "| Ant | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
-    assert "- Ant: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
+    assert "| Ant-v5 | clip | 1910 ± 1 (2) | [1904, 1917] | 2193 ± 361 |" in section
+    assert "| Ant-v5 | fixed_kl | 96 ± 1 (2) | [90, 102] | 16 ± 16 |" in section
+    assert "- Ant-v5: fixed_kl 96 vs clip 1910 (2 and 2 runs): **holds**" in section
     assert "The 95% CIs settle it: fixed_kl [90, 102], half of clip [952, 958]." in section
     assert "- Humanoid: no runs." in section
     # the -v5 task's differences from their -v4 one are named for the tasks with runs
@@ -306,11 +306,15 @@ def test_klip_section_sets_their_table_beside_ours_in_their_metric(tmp_path: Pat
     assert "Humanoid-v5 drops" not in section
     v4 = [dataclasses.replace(run, env="Ant-v4") for run in store.runs()]
     assert "The tasks differ from theirs" not in "\n".join(klip_section(v4))  # their task: nothing to name
+    # two versions of a task in one folder are two rows each, never pooled
+    both = "\n".join(klip_section([*store.runs(), v4[0]]))  # Ant-v4: clipping, seed 0
+    assert "| Ant-v4 | clip | 1910 (1) |" in both and "| Ant-v5 | clip | 1910 ± 1 (2) |" in both
+    assert "- Ant-v4: no scalar-β runs yet." in both and "- Ant-v5: fixed_kl 96 vs clip 1910 (2 and 2 runs)" in both
     # a grid in progress: clipping's runs stored, the scalar-β ones not yet
     clip_only = [run for run in store.runs() if run.setting == "klip_clip_0.2_fast"]
-    assert "- Ant: no scalar-β runs yet." in klip_section(clip_only)
+    assert "- Ant-v5: no scalar-β runs yet." in klip_section(clip_only)
     beta_only = [run for run in store.runs() if run.setting != "klip_clip_0.2_fast"]
-    assert "- Ant: no PPO-Clip runs yet." in klip_section(beta_only)
+    assert "- Ant-v5: no PPO-Clip runs yet." in klip_section(beta_only)
 
 
 def test_klip_verdict_says_when_the_intervals_do_not_settle_it() -> None:

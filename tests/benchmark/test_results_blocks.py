@@ -112,7 +112,7 @@ def test_a_grid_not_started_says_so_and_a_started_one_carries_its_section(tmp_pa
     assert content.startswith("**Done so far: 4 of 75 runs** (by seed: 0 2/25, 1 2/25, 2 0/25; by env: Ant-v5 4/15,")
     report = (folder / "report.md").read_text()
     section = report.split(KLIP_HEADING + "\n")[1].split("\n## ")[0].strip()
-    assert section in content and "| Ant | fixed_kl |" in content and "- Ant: fixed_kl" in content
+    assert section in content and "| Ant-v5 | fixed_kl |" in content and "- Ant-v5: fixed_kl" in content
     # a report without a section the block carries is refused with the command that writes it
     paper_code = _summary(script, "paper_code")
     (tmp_path / "results" / "paper_code").mkdir()
