@@ -17,11 +17,12 @@
 #                                                       # interpreter with this package, default python)
 #   scripts/grids.sh stop                               # stop it (the run in flight is lost; it is redone next time)
 #                                                       # and say, per folder, how many runs its store holds
-#                                                       # against the last commit's: the ones to commit
+#                                                       # against the last commit's: the ones to commit (the
+#                                                       # stopped runs' claims are released)
 #
 # After `stop`, `status` names a partial Monitor log that the fdfa0f5 runner leaves behind: delete it before committing.
-# A store that differs from the last commit only by the stopped run's claim has as many runs as the commit's: only
-# then may it be reset to the committed file (a run can be stored a moment before the stop).
+# A store with as many runs as the commit's may be reset to the committed file; one with more holds runs stored since
+# (a run can be stored a moment before the stop): commit it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 main=$PWD
@@ -99,6 +100,26 @@ else:
 PY
 }
 
+release_dead_claims() {  # drop a store's claims of this host whose process is gone (the runs `stop` ended): a
+  # committed claim would name a pid that another process of a later session may hold, and keep its run from running
+  python3 - "$1" <<'PY'
+import os, socket, sqlite3, sys
+
+db = sqlite3.connect(sys.argv[1])
+with db:
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone():
+        here = socket.gethostname()
+        for key, pid in db.execute("SELECT key, pid FROM claims WHERE host = ?", (here,)).fetchall():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                db.execute("DELETE FROM claims WHERE key = ?", (key,))
+            except PermissionError:
+                pass  # another user's live process
+db.close()
+PY
+}
+
 case "${1:-}" in
   run)
     for grid in "${grids[@]}"; do
@@ -129,6 +150,7 @@ case "${1:-}" in
     done
     for folder in $(for grid in "${grids[@]}"; do echo "${grid##*--out }"; done | sort -u); do
       [ -f "$folder/results.sqlite" ] || continue
+      release_dead_claims "$folder/results.sqlite"
       relative=${folder#"$main"/}
       committed=$({ git -C "$main" show "HEAD:$relative/results.sqlite" | runs_in -; } 2> /dev/null || echo 0)
       echo "$relative: $(runs_in "$folder/results.sqlite") runs stored, $committed in the last commit"

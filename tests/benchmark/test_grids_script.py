@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,23 @@ def test_stop_counts_the_runs_of_a_store_on_disk_and_of_its_committed_bytes(tmp_
 
     assert runs_in(str(store.path)) == "3"
     assert runs_in("-", store.path.read_bytes()) == "3"  # as `git show HEAD:<store>` gives it
+
+
+def test_stop_releases_the_claims_of_runs_whose_process_is_gone(tmp_path: Path) -> None:
+    function = re.search(r"^release_dead_claims\(\) \{.*?^\}$", SCRIPT.read_text(), re.S | re.M)
+    assert function is not None, "scripts/grids.sh has no release_dead_claims function"
+    store = ResultsStore(tmp_path)
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    assert store.claim("stopped", pid=gone.pid) and store.claim("running")  # this test's process: alive
+    assert store.claim("elsewhere", host="another-host", pid=gone.pid)
+
+    def claims() -> set[str]:
+        # the rows themselves: live_claims() already hides a claim whose process is gone, but only while its pid is free
+        with sqlite3.connect(store.path) as db:
+            return {key for (key,) in db.execute("SELECT key FROM claims")}
+
+    assert claims() == {"stopped", "running", "elsewhere"}
+    subprocess.run(["bash", "-c", function.group(0) + '\nrelease_dead_claims "$0"', str(store.path)], check=True)
+    # the stopped run's row is gone; a live process's claim and another host's stay
+    assert claims() == {"running", "elsewhere"}
