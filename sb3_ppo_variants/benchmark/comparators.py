@@ -11,8 +11,9 @@ an entry into a run's constructor arguments, ``VecNormalize`` arguments and numb
 
 from __future__ import annotations
 
-import re
 from typing import Any
+
+from gymnasium.envs.registration import parse_env_id
 
 #: the rl-zoo3 release whose trpo.yml and a2c.yml :data:`ZOO_ENTRIES` copies
 ZOO_VERSION = "2.9.2"
@@ -65,9 +66,16 @@ def zoo_entry(algo: str, env: str) -> tuple[str, dict[str, Any]] | None:
     entries = ZOO_ENTRIES[algo]
     if env in entries:
         return env, entries[env]
-    task = env.rsplit("-v", 1)[0]
-    versions = sorted((int(m.group(1)), key) for key in entries if (m := re.fullmatch(rf"{re.escape(task)}-v(\d+)", key)))
-    return (versions[-1][1], entries[versions[-1][1]]) if versions else None
+    namespace, task, _ = parse_env_id(env)
+    versions = []
+    for key in entries:
+        key_namespace, key_task, version = parse_env_id(key)
+        if (key_namespace, key_task) == (namespace, task) and version is not None:
+            versions.append((version, key))
+    if not versions:
+        return None
+    newest = max(versions)[1]
+    return newest, entries[newest]
 
 
 def zoo_entry_overrides(entry: dict[str, Any]) -> dict[str, Any]:

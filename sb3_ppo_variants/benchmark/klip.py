@@ -8,6 +8,7 @@ import statistics
 from pathlib import Path
 
 import numpy as np
+from gymnasium.envs.registration import parse_env_id
 
 from sb3_ppo_variants.benchmark.cells import interval_cell, mean_std_cell, t_interval
 from sb3_ppo_variants.benchmark.io import atomic_save_figure
@@ -59,8 +60,8 @@ def _objective(setting: str) -> str | None:
 
 
 def _task(env: str) -> str:
-    """The task of an env id, as their table names it (``Ant`` for ``Ant-v5``)."""
-    return env.rsplit("-v", 1)[0]
+    """The task of an env id, as their table names it (``Ant`` for ``Ant-v5``): gymnasium's parse of the id."""
+    return parse_env_id(env)[1]
 
 
 PARTITION = ("train/frac_in_band", "train/frac_killed", "train/frac_passed")
