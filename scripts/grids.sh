@@ -100,23 +100,22 @@ else:
 PY
 }
 
-release_dead_claims() {  # drop a store's claims of this host whose process is gone (the runs `stop` ended): a
-  # committed claim would name a pid that another process of a later session may hold, and keep its run from running
-  python3 - "$1" <<'PY'
-import os, socket, sqlite3, sys
+release_dead_claims() {  # drop a store's claims whose runner is gone (the runs `stop` ended), as the store judges a
+  # claim (ResultsStore.live_claims): a committed claim would name a pid that another process of a later session may
+  # hold, and keep its run from running. $1: an interpreter with the package; $2: the store's folder
+  "$1" - "$2" <<'PY'
+import sqlite3, sys
 
-db = sqlite3.connect(sys.argv[1])
-with db:
-    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone():
-        here = socket.gethostname()
-        for key, pid in db.execute("SELECT key, pid FROM claims WHERE host = ?", (here,)).fetchall():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                db.execute("DELETE FROM claims WHERE key = ?", (key,))
-            except PermissionError:
-                pass  # another user's live process
-db.close()
+from sb3_ppo_variants.benchmark.store import ResultsStore
+
+store = ResultsStore(sys.argv[1])
+with sqlite3.connect(store.path) as db:
+    found = db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone()
+    keys = [key for (key,) in db.execute("SELECT key FROM claims")] if found else []
+live = store.live_claims()
+for key in keys:
+    if key not in live:
+        store.release(key)
 PY
 }
 
@@ -150,7 +149,9 @@ case "${1:-}" in
     done
     for folder in $(for grid in "${grids[@]}"; do echo "${grid##*--out }"; done | sort -u); do
       [ -f "$folder/results.sqlite" ] || continue
-      release_dead_claims "$folder/results.sqlite"
+      # the queue's newest commit's environment has the package (made by `run`)
+      python="$main/../grid-venv-$later_commit/bin/python"
+      [ -x "$python" ] && release_dead_claims "$python" "$folder"
       relative=${folder#"$main"/}
       committed=$({ git -C "$main" show "HEAD:$relative/results.sqlite" | runs_in -; } 2> /dev/null || echo 0)
       echo "$relative: $(runs_in "$folder/results.sqlite") runs stored, $committed in the last commit"

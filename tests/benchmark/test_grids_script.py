@@ -138,6 +138,7 @@ def test_stop_releases_the_claims_of_runs_whose_process_is_gone(tmp_path: Path) 
             return {key for (key,) in db.execute("SELECT key FROM claims")}
 
     assert claims() == {"stopped", "running", "elsewhere"}
-    subprocess.run(["bash", "-c", function.group(0) + '\nrelease_dead_claims "$0"', str(store.path)], check=True)
+    command = ["bash", "-c", function.group(0) + '\nrelease_dead_claims "$0" "$1"', sys.executable, str(tmp_path)]
+    subprocess.run(command, check=True)
     # the stopped run's row is gone; a live process's claim and another host's stay
     assert claims() == {"running", "elsewhere"}
