@@ -65,6 +65,8 @@ def _task(env: str) -> str:
 
 
 PARTITION = ("train/frac_in_band", "train/frac_killed", "train/frac_passed")
+#: β per update: the scalar coefficient of the KL penalties, the mean abs(β_t) over the killed samples of the per-sample ones
+BETA = ("train/kl_coef", "train/kl_coef_killed")
 
 
 def partition_plot(runs: list[RunResult], updates: dict[str, dict[str, np.ndarray]], path: Path) -> bool:
@@ -104,6 +106,49 @@ def partition_plot(runs: list[RunResult], updates: dict[str, dict[str, np.ndarra
     atomic_save_figure(fig, path, dpi=100)
     plt.close(fig)
     return True
+
+
+def partition_table(runs: list[RunResult], updates: dict[str, dict[str, np.ndarray]]) -> list[str]:
+    """
+    The partition plot's numbers: per task and objective, the fractions in band, killed and passed and β, each the mean
+    over a run's updates, and SB3's ``train/approx_kl`` as the median over its updates (a fixed β's KL can have single
+    updates thousands of times its median, which would dominate a mean), each then the mean over seeds.
+
+    :param updates: the store's recorded updates (:meth:`~sb3_ppo_variants.benchmark.store.ResultsStore.updates`)
+    :return: the table's lines, none without runs of the ``klip`` settings that recorded their updates
+    """
+    cells: dict[tuple[str, str], list[dict[str, float]]] = {}
+    for run in runs:
+        objective = _objective(run.setting)
+        recorded = updates.get(run.key, {})
+        if objective is None or PARTITION[1] not in recorded:
+            continue
+        values = {key: float(np.mean(recorded[key])) for key in (*PARTITION, *BETA) if key in recorded}
+        values["train/approx_kl"] = float(np.median(recorded["train/approx_kl"]))
+        cells.setdefault((run.env, objective), []).append(values)
+    if not cells:
+        return []
+    out = [
+        "| task | objective | in band | killed | passed | β | approx KL (median) | runs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    order = list(ROWS.values())
+    for (env, objective), per_run in sorted(cells.items(), key=lambda item: (item[0][0], order.index(item[0][1]))):
+        fractions = " | ".join(_mean_over_seeds(per_run, key, 3) for key in PARTITION)
+        beta = next((_mean_over_seeds(per_run, key, 2) for key in BETA if key in per_run[0]), "")
+        kl = f"{np.mean([values['train/approx_kl'] for values in per_run]):.3g}"
+        out.append(f"| {env} | {objective} | {fractions} | {beta} | {kl} | {len(per_run)} |")
+    return [
+        "Per run the mean over its updates (SB3's approximate KL: the median), then the mean over seeds. β: the "
+        "scalar coefficient of the KL penalties (adaptive: the β each update used), the mean abs(β_t) over the "
+        "killed samples for the per-sample ones (`train/kl_coef_killed`).",
+        "",
+        *out,
+    ]
+
+
+def _mean_over_seeds(per_run: list[dict[str, float]], key: str, digits: int) -> str:
+    return f"{np.mean([values[key] for values in per_run]):.{digits}f}"
 
 
 def klip_section(runs: list[RunResult]) -> list[str]:

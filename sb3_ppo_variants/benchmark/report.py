@@ -26,7 +26,7 @@ from sb3_ppo_variants.benchmark.cells import mean_std_cell
 from sb3_ppo_variants.benchmark.figure3 import figure3_runs, figure3_section, paper_code_section
 from sb3_ppo_variants.benchmark.grid import known_setting
 from sb3_ppo_variants.benchmark.io import atomic_save_figure, atomic_write_json, atomic_write_text
-from sb3_ppo_variants.benchmark.klip import PARTITION_HEADING, klip_section, partition_plot
+from sb3_ppo_variants.benchmark.klip import PARTITION_HEADING, klip_section, partition_plot, partition_table
 from sb3_ppo_variants.benchmark.provenance import group_of, software_groups, software_section
 from sb3_ppo_variants.benchmark.store import ResultsStore, RunResult
 from sb3_ppo_variants.benchmark.worker import random_policy_returns
@@ -487,8 +487,10 @@ def make_report(
     incomplete = incomplete_settings(covered)
     markdown = _markdown(runs, raw, random, aggregates, incomplete, budget, command, notes)
     extra = figure3_section(runs, raw) + klip_section(runs)
-    if partition_plot(runs, store.updates(), folder / "klip_partition.png"):
-        extra += ["", PARTITION_HEADING, "", "Mean over seeds, per update.", "", "![partition](klip_partition.png)"]
+    updates = store.updates()
+    if partition_plot(runs, updates, folder / "klip_partition.png"):
+        extra += ["", PARTITION_HEADING, "", "Mean over seeds, per update.", "", "![partition](klip_partition.png)", ""]
+        extra += partition_table(runs, updates)
     if baseline is not None:
         extra += paper_code_section(raw, baseline_raw, Path(baseline))
     markdown += "\n".join(extra) + ("\n\n" if extra else "")

@@ -329,6 +329,47 @@ def test_klip_verdict_says_when_the_intervals_do_not_settle_it() -> None:
     assert _verdict("fixed_kl", [100.0], [1000.0]).endswith("Too few runs for confidence intervals.")
 
 
+def test_klip_partition_table_averages_each_runs_updates_then_the_seeds() -> None:
+    from sb3_ppo_variants.benchmark.klip import partition_table
+
+    def run(setting: str, seed: int, env: str = "Ant-v5") -> RunResult:
+        return RunResult(f"{setting}|{env}|{seed}", setting, "a", env, seed, 1000, 1, {}, "v", 1.0, 1.0, "t", "h", [])
+
+    def updates(in_band: list[float], killed: float, approx_kl: list[float], **beta: list[float]) -> dict[str, np.ndarray]:
+        passed = [1.0 - value - killed for value in in_band]
+        keys = {"train/frac_in_band": in_band, "train/frac_killed": [killed] * 3, "train/frac_passed": passed}
+        keys |= {"train/approx_kl": approx_kl, **{f"train/{name}": values for name, values in beta.items()}}
+        return {"timestep": np.array([1.0, 2.0, 3.0]), **{key: np.array(values) for key, values in keys.items()}}
+
+    runs = [
+        run("klip_fixed_kl_1_fast", 0),
+        run("klip_clip_0.2_fast", 0),
+        run("klip_clip_0.2_fast", 1),
+        run("klip_per_sample_kl_fast", 0, "Humanoid-v5"),
+        run("sb3_ppo", 0),  # not a klip setting: no row
+        run("klip_adaptive_kl_0.02_fast", 0),  # recorded no partition (older code): no row
+    ]
+    recorded = {
+        # a scalar β's KL: one update thousands of times the others, which the median ignores
+        runs[0].key: updates([0.2, 0.3, 0.4], 0.5, [0.1, 0.2, 5000.0], kl_coef=[1.0, 1.0, 1.0]),
+        runs[1].key: updates([0.6, 0.7, 0.8], 0.1, [0.01, 0.02, 0.03]),
+        runs[2].key: updates([0.8, 0.8, 0.8], 0.2, [0.03, 0.04, 0.05]),
+        runs[3].key: updates([0.5, 0.5, 0.5], 0.4, [0.1, 0.1, 0.1], kl_coef_killed=[1.0, 2.0, 3.0]),
+        runs[4].key: updates([0.5, 0.5, 0.5], 0.4, [0.1, 0.1, 0.1]),
+        runs[5].key: {"timestep": np.array([1.0]), "train/approx_kl": np.array([0.1]), "train/kl_coef": np.array([2.0])},
+    }
+    table = partition_table(runs, recorded)
+    rows = [line for line in table if line.startswith("| ") and not line.startswith("| task")]
+    # tasks in order, objectives in the preset's order; clip over 2 seeds: in band (0.7 + 0.8) / 2, approx KL the
+    # seeds' medians (0.02, 0.04) averaged
+    assert rows == [
+        "| Ant-v5 | clip | 0.750 | 0.150 | 0.100 |  | 0.03 | 2 |",
+        "| Ant-v5 | fixed_kl | 0.300 | 0.500 | 0.200 | 1.00 | 0.2 | 1 |",
+        "| Humanoid-v5 | per_sample_kl | 0.500 | 0.400 | 0.100 | 2.00 | 0.1 | 1 |",
+    ]
+    assert partition_table(runs[4:], recorded) == []
+
+
 def test_the_comparators_hyperparameter_note_names_only_what_applies() -> None:
     from sb3_ppo_variants.benchmark.figure3 import hyperparameter_note
 

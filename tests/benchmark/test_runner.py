@@ -170,4 +170,8 @@ def test_runs_record_their_updates_diagnostics_and_the_klip_report_plots_them(tm
     assert "train/frac_killed" not in updates[keys["sb3_ppo"]] and len(updates[keys["sb3_ppo"]]["timestep"]) == 4
     make_report(tmp_path)
     assert (tmp_path / "klip_partition.png").is_file()
-    assert "![partition](klip_partition.png)" in (tmp_path / "report.md").read_text()
+    report = (tmp_path / "report.md").read_text()
+    assert "![partition](klip_partition.png)" in report
+    # the plot's numbers below it: a row per klip setting, none for stock PPO
+    assert "| Pendulum-v1 | clip | " in report and "| Pendulum-v1 | per_sample_kl | " in report
+    assert "| Pendulum-v1 | sb3_ppo" not in report
