@@ -67,6 +67,7 @@ def _task(env: str) -> str:
 PARTITION = ("train/frac_in_band", "train/frac_killed", "train/frac_passed")
 #: β per update: the scalar coefficient of the KL penalties, the mean abs(β_t) over the killed samples of the per-sample ones
 BETA = ("train/kl_coef", "train/kl_coef_killed")
+APPROX_KL = "train/approx_kl"
 
 
 def partition_plot(runs: list[RunResult], updates: dict[str, dict[str, np.ndarray]], path: Path) -> bool:
@@ -124,7 +125,8 @@ def partition_table(runs: list[RunResult], updates: dict[str, dict[str, np.ndarr
         if objective is None or PARTITION[1] not in recorded:
             continue
         values = {key: float(np.mean(recorded[key])) for key in (*PARTITION, *BETA) if key in recorded}
-        values["train/approx_kl"] = float(np.median(recorded["train/approx_kl"]))
+        if APPROX_KL in recorded:
+            values[APPROX_KL] = float(np.median(recorded[APPROX_KL]))
         cells.setdefault((run.env, objective), []).append(values)
     if not cells:
         return []
@@ -134,9 +136,9 @@ def partition_table(runs: list[RunResult], updates: dict[str, dict[str, np.ndarr
     ]
     order = list(ROWS.values())
     for (env, objective), per_run in sorted(cells.items(), key=lambda item: (item[0][0], order.index(item[0][1]))):
-        fractions = " | ".join(_mean_over_seeds(per_run, key, 3) for key in PARTITION)
-        beta = next((_mean_over_seeds(per_run, key, 2) for key in BETA if key in per_run[0]), "")
-        kl = f"{np.mean([values['train/approx_kl'] for values in per_run]):.3g}"
+        fractions = " | ".join(_mean_over_seeds(per_run, key, ".3f") for key in PARTITION)
+        beta = next((cell for cell in (_mean_over_seeds(per_run, key, ".2f") for key in BETA) if cell), "")
+        kl = _mean_over_seeds(per_run, APPROX_KL, ".3g")
         out.append(f"| {env} | {objective} | {fractions} | {beta} | {kl} | {len(per_run)} |")
     return [
         "Per run the mean over its updates (SB3's approximate KL: the median), then the mean over seeds. β: the "
@@ -147,8 +149,10 @@ def partition_table(runs: list[RunResult], updates: dict[str, dict[str, np.ndarr
     ]
 
 
-def _mean_over_seeds(per_run: list[dict[str, float]], key: str, digits: int) -> str:
-    return f"{np.mean([values[key] for values in per_run]):.{digits}f}"
+def _mean_over_seeds(per_run: list[dict[str, float]], key: str, spec: str) -> str:
+    """The mean over the runs that recorded ``key`` (runs of older code may lack a key), formatted; empty for none."""
+    recorded = [values[key] for values in per_run if key in values]
+    return format(float(np.mean(recorded)), spec) if recorded else ""
 
 
 def klip_section(runs: list[RunResult]) -> list[str]:

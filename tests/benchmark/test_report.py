@@ -368,6 +368,12 @@ def test_klip_partition_table_averages_each_runs_updates_then_the_seeds() -> Non
         "| Humanoid-v5 | per_sample_kl | 0.500 | 0.400 | 0.100 | 2.00 | 0.1 | 1 |",
     ]
     assert partition_table(runs[4:], recorded) == []
+    # a run of older code without β or the approximate KL: the cells average the runs that have them
+    older = run("klip_fixed_kl_1_fast", 1)
+    recorded[older.key] = updates([0.5, 0.5, 0.5], 0.5, [1.0, 1.0, 1.0])
+    del recorded[older.key]["train/approx_kl"]
+    (fixed,) = [line for line in partition_table([runs[0], older], recorded) if "fixed_kl" in line]
+    assert fixed == "| Ant-v5 | fixed_kl | 0.400 | 0.500 | 0.100 | 1.00 | 0.2 | 2 |"
 
 
 def test_the_comparators_hyperparameter_note_names_only_what_applies() -> None:
